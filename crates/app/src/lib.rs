@@ -1,0 +1,123 @@
+//! Use cases of cqdt. Loads state through the [`store::Store`] port, asks the domain's policy
+//! function, applies the domain rules and saves the result together with its audit entry in
+//! one transaction.
+//!
+//! Architecture invariant: no HTTP or SQL types here; outside effects go through ports
+//! (`Store`, `Clock`, `Ids`) that tests replace with fakes.
+
+pub mod accounts;
+pub mod agencies;
+pub mod apikeys;
+pub mod audit;
+pub mod demo;
+pub mod error;
+pub mod ports;
+pub mod store;
+
+use std::sync::Arc;
+
+pub use error::{AppError, AppResult, LineError};
+pub use ports::{Clock, Ids, SystemClock, SystemIds};
+pub use store::Store;
+
+use cqdt_domain::policy::{Action, Actor, Decision, Target};
+
+/// Tunables of the application layer (from the configuration file).
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    /// Idle session lifetime.
+    pub session_idle_secs: i64,
+    /// Absolute session lifetime.
+    pub session_max_secs: i64,
+    /// Failed logins per account within the window before the account is throttled.
+    pub login_max_failures_account: i64,
+    /// Failed logins per remote address within the window before the address is throttled.
+    pub login_max_failures_address: i64,
+    pub login_window_secs: i64,
+    pub password_min_len: usize,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        Self {
+            argon2_memory_kib: 19_456,
+            argon2_iterations: 2,
+            session_idle_secs: 8 * 3600,
+            session_max_secs: 24 * 3600,
+            login_max_failures_account: 5,
+            login_max_failures_address: 20,
+            login_window_secs: 15 * 60,
+            password_min_len: 8,
+        }
+    }
+}
+
+/// The application: ports plus configuration. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn Ids>,
+    pub config: Arc<AppConfig>,
+}
+
+/// Who asks, and from where: passed to every use case.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub actor: Actor,
+    /// `user:<uuid>`, `key:<uuid>`, `cli`, `system`, `anonymous`.
+    pub actor_ref: String,
+    pub ip: Option<String>,
+}
+
+impl Ctx {
+    pub fn cli() -> Self {
+        Ctx {
+            actor: Actor::System {
+                scopes: vec![],
+                agency: None,
+            },
+            actor_ref: "cli".into(),
+            ip: None,
+        }
+    }
+    pub fn anonymous(ip: Option<String>) -> Self {
+        Ctx {
+            actor: Actor::Anonymous,
+            actor_ref: "anonymous".into(),
+            ip,
+        }
+    }
+    pub fn is_cli(&self) -> bool {
+        self.actor_ref == "cli"
+    }
+}
+
+impl App {
+    pub fn new(store: Arc<dyn Store>, config: AppConfig) -> Self {
+        App {
+            store,
+            clock: Arc::new(SystemClock),
+            ids: Arc::new(SystemIds),
+            config: Arc::new(config),
+        }
+    }
+
+    /// Ask the policy; the command line (operator on the machine) may do everything.
+    pub fn authorize(&self, ctx: &Ctx, action: Action, target: Target<'_>) -> AppResult<()> {
+        if ctx.is_cli() {
+            return Ok(());
+        }
+        match cqdt_domain::policy::decide(&ctx.actor, action, target) {
+            Decision::Allow => Ok(()),
+            Decision::NeedLogin => Err(AppError::new(cqdt_domain::ErrorCode::Unauthenticated)),
+            Decision::Deny => Err(AppError::new(cqdt_domain::ErrorCode::Forbidden)),
+        }
+    }
+
+    pub fn now_us(&self) -> i64 {
+        self.clock.now_us()
+    }
+}

@@ -1,0 +1,131 @@
+//! The one list of stable error codes. Messages live in the web layer's message catalogues
+//! (`crates/web/locales/*.toml`); a test fails when a code has no message there.
+
+use serde::Serialize;
+
+macro_rules! error_codes {
+    ($( $variant:ident = ($code:literal, $status:literal) ),* $(,)?) => {
+        /// A stable machine code. The string form never changes once released.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+        #[serde(into = "&'static str")]
+        pub enum ErrorCode { $( $variant ),* }
+
+        impl ErrorCode {
+            /// Every code, for catalogue completeness tests and documentation.
+            pub const ALL: &'static [ErrorCode] = &[ $( ErrorCode::$variant ),* ];
+
+            /// The stable machine code, e.g. `agency.identifier_invalid`.
+            pub fn as_str(self) -> &'static str {
+                match self { $( ErrorCode::$variant => $code ),* }
+            }
+
+            /// The HTTP status the API answers with.
+            pub fn http_status(self) -> u16 {
+                match self { $( ErrorCode::$variant => $status ),* }
+            }
+
+            /// Parse a code back from its string form.
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $( $code => Some(ErrorCode::$variant), )* _ => None }
+            }
+        }
+    };
+}
+
+error_codes! {
+    Required = ("validation.required", 422),
+    TooLong = ("validation.too_long", 422),
+    InvalidFormat = ("validation.invalid_format", 422),
+    InvalidEmail = ("validation.invalid_email", 422),
+    InvalidPhone = ("validation.invalid_phone", 422),
+    InvalidIdNumber = ("validation.invalid_id_number", 422),
+    InvalidDate = ("validation.invalid_date", 422),
+    PasswordTooShort = ("validation.password_too_short", 422),
+    PasswordMismatch = ("validation.password_mismatch", 422),
+    InvalidChoice = ("validation.invalid_choice", 422),
+    MalformedJson = ("request.malformed_json", 400),
+    InvalidUtf8 = ("request.invalid_utf8", 400),
+    UnsupportedMediaType = ("request.unsupported_media_type", 415),
+    BodyTooLarge = ("request.body_too_large", 413),
+    UnknownField = ("request.unknown_field", 400),
+    MissingField = ("request.missing_field", 400),
+    InvalidQuery = ("request.invalid_query", 400),
+    RouteNotFound = ("request.not_found", 404),
+    MethodNotAllowed = ("request.method_not_allowed", 405),
+    Unauthenticated = ("auth.unauthenticated", 401),
+    InvalidCredentials = ("auth.invalid_credentials", 401),
+    Throttled = ("auth.throttled", 429),
+    Forbidden = ("auth.forbidden", 403),
+    CsrfFailed = ("auth.csrf_failed", 403),
+    AccountDisabled = ("auth.account_disabled", 403),
+    AgencyIdentifierInvalid = ("agency.identifier_invalid", 422),
+    AgencyIdentifierTaken = ("agency.identifier_taken", 409),
+    AgencyParentNotFound = ("agency.parent_not_found", 422),
+    AgencyParentLevel = ("agency.parent_level", 422),
+    AgencyCycle = ("agency.cycle", 422),
+    AgencyNotFound = ("agency.not_found", 404),
+    AgencyHasChildren = ("agency.has_children", 409),
+    AgencyValidity = ("agency.validity", 422),
+    ImportFailed = ("import.failed", 422),
+    ImportFormat = ("import.format", 422),
+    UserLoginTaken = ("user.login_taken", 409),
+    UserNotFound = ("user.not_found", 404),
+    RoleInvalid = ("user.role_invalid", 422),
+    GrantNotFound = ("user.grant_not_found", 404),
+    ApiKeyNotFound = ("apikey.not_found", 404),
+    ApiKeyScopeInvalid = ("apikey.scope_invalid", 422),
+    CalendarYearOutOfRange = ("calendar.year_out_of_range", 422),
+    CalendarInvalid = ("calendar.invalid", 422),
+    StorageConflict = ("storage.conflict", 409),
+    StorageUnavailable = ("storage.unavailable", 503),
+    BackupUnsupported = ("backup.unsupported", 422),
+    Internal = ("internal.unexpected", 500),
+}
+
+impl From<ErrorCode> for &'static str {
+    fn from(c: ErrorCode) -> Self {
+        c.as_str()
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A domain rule was broken: a code, the field it concerns (if any) and a detail for logs
+/// (never shown instead of the catalogue message).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}{}", field.as_ref().map(|f| format!(" ({f})")).unwrap_or_default())]
+pub struct DomainError {
+    pub code: ErrorCode,
+    pub field: Option<String>,
+}
+
+impl DomainError {
+    pub fn new(code: ErrorCode) -> Self {
+        Self { code, field: None }
+    }
+    pub fn field(code: ErrorCode, field: impl Into<String>) -> Self {
+        Self {
+            code,
+            field: Some(field.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_round_trip() {
+        let mut seen = std::collections::HashSet::new();
+        for c in ErrorCode::ALL {
+            assert!(seen.insert(c.as_str()), "duplicate code {}", c.as_str());
+            assert_eq!(ErrorCode::parse(c.as_str()), Some(*c));
+            assert!((400..600).contains(&c.http_status()));
+        }
+    }
+}
