@@ -135,13 +135,13 @@ impl App {
         if password.len() > 1024 {
             return Err(AppError::field(ErrorCode::TooLong, "password"));
         }
-        if let Some(c) = confirm {
-            if c != password {
-                return Err(AppError::field(
-                    ErrorCode::PasswordMismatch,
-                    "password_confirm",
-                ));
-            }
+        if let Some(c) = confirm
+            && c != password
+        {
+            return Err(AppError::field(
+                ErrorCode::PasswordMismatch,
+                "password_confirm",
+            ));
         }
         Ok(())
     }
@@ -165,10 +165,10 @@ impl App {
         let login = parse_login(&input.login)?;
         self.check_password(&input.password, input.password_confirm.as_deref())?;
         let id_number = nfc_opt(input.id_number.as_deref());
-        if let Some(n) = &id_number {
-            if !valid_id_number(n) {
-                return Err(AppError::field(ErrorCode::InvalidIdNumber, "id_number"));
-            }
+        if let Some(n) = &id_number
+            && !valid_id_number(n)
+        {
+            return Err(AppError::field(ErrorCode::InvalidIdNumber, "id_number"));
         }
         let kind = match input.kind.as_deref().map(str::trim) {
             None | Some("") | Some("citizen") => UserKind::Citizen,
@@ -244,10 +244,10 @@ impl App {
         if self.store.user_by_email(&email).await?.is_some() {
             return Err(AppError::field(ErrorCode::UserLoginTaken, "email"));
         }
-        if let Some(p) = &phone {
-            if self.store.user_by_phone(p).await?.is_some() {
-                return Err(AppError::field(ErrorCode::UserLoginTaken, "phone"));
-            }
+        if let Some(p) = &phone
+            && self.store.user_by_phone(p).await?.is_some()
+        {
+            return Err(AppError::field(ErrorCode::UserLoginTaken, "phone"));
         }
         let now = self.now_us();
         let user = User {
@@ -504,12 +504,11 @@ impl App {
         {
             return Err(AppError::new(ErrorCode::Throttled).with_detail("account"));
         }
-        if let Some(k) = &address_key {
-            if self.store.login_failure_count(k, since).await?
+        if let Some(k) = &address_key
+            && self.store.login_failure_count(k, since).await?
                 >= self.config.login_max_failures_address
-            {
-                return Err(AppError::new(ErrorCode::Throttled).with_detail("address"));
-            }
+        {
+            return Err(AppError::new(ErrorCode::Throttled).with_detail("address"));
         }
         let user = self.find_by_login(&parsed).await?;
         let ok = match &user {

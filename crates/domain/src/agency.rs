@@ -278,10 +278,10 @@ impl AgencyInput {
         };
         let valid_from = parse_date(&self.valid_from, "valid_from")?;
         let valid_to = parse_date(&self.valid_to, "valid_to")?;
-        if let (Some(f), Some(t)) = (valid_from, valid_to) {
-            if t < f {
-                return Err(DomainError::field(ErrorCode::AgencyValidity, "valid_to"));
-            }
+        if let (Some(f), Some(t)) = (valid_from, valid_to)
+            && t < f
+        {
+            return Err(DomainError::field(ErrorCode::AgencyValidity, "valid_to"));
         }
         if parent_identifier.as_ref() == Some(&identifier) {
             return Err(DomainError::field(
@@ -291,10 +291,10 @@ impl AgencyInput {
         }
         let note = opt(&self.note);
         let gso_code = opt(&self.gso_code);
-        if let Some(g) = &gso_code {
-            if g.len() > 10 || !g.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(DomainError::field(ErrorCode::InvalidFormat, "gso_code"));
-            }
+        if let Some(g) = &gso_code
+            && (g.len() > 10 || !g.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(DomainError::field(ErrorCode::InvalidFormat, "gso_code"));
         }
         if matches!(self.level, Some(0)) {
             return Err(DomainError::field(ErrorCode::InvalidFormat, "level"));
@@ -377,18 +377,17 @@ pub fn topological_order(
                     ));
                 }
                 _ => {
-                    if parent.is_none() {
-                        if let Some(p) = &items[i].parent_identifier {
-                            if !existing(p) {
-                                return Err((
-                                    i,
-                                    DomainError::field(
-                                        ErrorCode::AgencyParentNotFound,
-                                        "parent_identifier",
-                                    ),
-                                ));
-                            }
-                        }
+                    if parent.is_none()
+                        && let Some(p) = &items[i].parent_identifier
+                        && !existing(p)
+                    {
+                        return Err((
+                            i,
+                            DomainError::field(
+                                ErrorCode::AgencyParentNotFound,
+                                "parent_identifier",
+                            ),
+                        ));
                     }
                     state[i] = 2;
                     order.push(i);

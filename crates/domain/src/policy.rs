@@ -304,10 +304,9 @@ pub fn decide(actor: &Actor, action: Action, target: Target<'_>) -> Decision {
         Actor::Staff { user, grants } => {
             if let (Action::ViewOwnAccount | Action::ViewAccount, Target::Account { user: u, .. }) =
                 (action, target)
+                && u == *user
             {
-                if u == *user {
-                    return Decision::Allow;
-                }
+                return Decision::Allow;
             }
             if action == Action::ViewOwnAccount {
                 return Decision::Deny;

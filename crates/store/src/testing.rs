@@ -119,13 +119,13 @@ impl TestDb {
 
     /// Drop a PostgreSQL test database now (call at the end of a test).
     pub async fn cleanup(self) {
-        if let (Some(admin_url), Some(name)) = (&self.admin_url, &self.db_name) {
-            if let Ok(admin) = crate::open_postgres(admin_url, 1).await {
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&admin)
-                    .await;
-                admin.close().await;
-            }
+        if let (Some(admin_url), Some(name)) = (&self.admin_url, &self.db_name)
+            && let Ok(admin) = crate::open_postgres(admin_url, 1).await
+        {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&admin)
+                .await;
+            admin.close().await;
         }
     }
 }

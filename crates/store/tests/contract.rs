@@ -1,6 +1,6 @@
 //! The storage contract: the same suite on SQLite and on PostgreSQL (when TEST_DATABASE_URL is
 //! set; otherwise a visible "skipped: no PostgreSQL" line). Each test makes its own database.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::type_complexity)]
 
 use cqdt_app::accounts::{RegisterInput, StaffInput};
 use cqdt_app::agencies::Format;
@@ -62,7 +62,7 @@ async fn agencies_tree_crud() {
         // Decomposed input is stored composed.
         let decomposed = "Sở Tư pháp"
             .chars()
-            .flat_map(|c| unicode_decompose(c))
+            .flat_map(unicode_decompose)
             .collect::<String>();
         let dept = app
             .agency_create(

@@ -1,0 +1,290 @@
+//! The one typed configuration: defaults in code, then `cqdt.toml`, then `CQDT__…`
+//! environment variables (`CQDT__DATABASE__URL` sets `database.url`). Unknown keys are
+//! rejected with their name; secrets are redacted in Debug output and logs.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// A value that must not appear in logs.
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"[redacted]\"")
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+#[derive(Default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub security: SecurityConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    pub listen: String,
+    /// Prometheus metrics on their own listener; empty to disable.
+    pub metrics_listen: String,
+    pub secure_cookies: bool,
+    pub trust_proxy: bool,
+    pub body_limit_bytes: usize,
+    pub upload_limit_bytes: usize,
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `sqlite://data/cqdt.sqlite` or `postgres://user:password@host/db`.
+    pub url: Secret,
+    pub max_connections: u32,
+    /// `full` (default, survives a power cut) or `normal`.
+    pub sqlite_durability: cqdt_store::Durability,
+}
+
+impl std::fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field("url", &redact_url(&self.url.0))
+            .field("max_connections", &self.max_connections)
+            .field("sqlite_durability", &self.sqlite_durability)
+            .finish()
+    }
+}
+
+/// The URL with any password replaced.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:[redacted]{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecurityConfig {
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub session_idle_secs: i64,
+    pub session_max_secs: i64,
+    pub login_max_failures_account: i64,
+    pub login_max_failures_address: i64,
+    pub login_window_secs: i64,
+    pub password_min_len: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `text` or `json`
+    pub format: String,
+    /// e.g. `info`, `cqdt=debug,info`
+    pub level: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: "127.0.0.1:8080".into(),
+            metrics_listen: "127.0.0.1:9464".into(),
+            secure_cookies: false,
+            trust_proxy: false,
+            body_limit_bytes: 1 << 20,
+            upload_limit_bytes: 20 << 20,
+            shutdown_grace_secs: 30,
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: Secret("sqlite://data/cqdt.sqlite".into()),
+            max_connections: 8,
+            sqlite_durability: Default::default(),
+        }
+    }
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        let a = cqdt_app::AppConfig::default();
+        SecurityConfig {
+            argon2_memory_kib: a.argon2_memory_kib,
+            argon2_iterations: a.argon2_iterations,
+            session_idle_secs: a.session_idle_secs,
+            session_max_secs: a.session_max_secs,
+            login_max_failures_account: a.login_max_failures_account,
+            login_max_failures_address: a.login_max_failures_address,
+            login_window_secs: a.login_window_secs,
+            password_min_len: a.password_min_len,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: "text".into(),
+            level: "info".into(),
+        }
+    }
+}
+
+impl SecurityConfig {
+    pub fn app_config(&self) -> cqdt_app::AppConfig {
+        cqdt_app::AppConfig {
+            argon2_memory_kib: self.argon2_memory_kib,
+            argon2_iterations: self.argon2_iterations,
+            session_idle_secs: self.session_idle_secs,
+            session_max_secs: self.session_max_secs,
+            login_max_failures_account: self.login_max_failures_account,
+            login_max_failures_address: self.login_max_failures_address,
+            login_window_secs: self.login_window_secs,
+            password_min_len: self.password_min_len,
+        }
+    }
+}
+
+/// Where the configuration came from: `zero_config` is true when no file and no `CQDT__`
+/// variable was given (the demo case).
+pub struct Loaded {
+    pub config: Config,
+    pub zero_config: bool,
+}
+
+fn has_env(env: &[(String, String)]) -> bool {
+    env.iter().any(|(k, _)| k.starts_with("CQDT__"))
+}
+
+/// Load from defaults, the file (if it exists, or if named explicitly), and the environment.
+pub fn load(file: Option<&Path>) -> Result<Loaded, String> {
+    let default_path = Path::new("cqdt.toml");
+    let (path, explicit) = match file {
+        Some(p) => (p, true),
+        None => (default_path, false),
+    };
+    if explicit && !path.exists() {
+        return Err(format!(
+            "không tìm thấy tệp cấu hình {} (configuration file not found)",
+            path.display()
+        ));
+    }
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let zero_config = !path.exists() && !has_env(&env);
+    let mut fig = Figment::from(Serialized::defaults(Config::default()));
+    if path.exists() {
+        fig = fig.merge(Toml::file(path));
+    }
+    fig = fig.merge(Env::prefixed("CQDT__").split("__"));
+    let config: Config = fig
+        .extract()
+        .map_err(|e| format!("cấu hình không hợp lệ (invalid configuration): {e}"))?;
+    Ok(Loaded {
+        config,
+        zero_config,
+    })
+}
+
+/// Parse a TOML text on top of the defaults (used by tests and `config example`).
+pub fn from_toml(text: &str) -> Result<Config, String> {
+    Figment::from(Serialized::defaults(Config::default()))
+        .merge(Toml::string(text))
+        .extract()
+        .map_err(|e| e.to_string())
+}
+
+/// The commented example `cqdt config example` prints.
+pub const EXAMPLE: &str = r#"# cqdt.toml — configuration of cqdt (Chính quyền điện tử).
+# Every key may also be set as an environment variable: CQDT__SECTION__KEY,
+# e.g. CQDT__DATABASE__URL=postgres://cqdt@db/cqdt. Unknown keys are refused.
+# With a configuration file present, no demo data is loaded: create the first
+# administrator with `cqdt users create --admin --email … --name …`.
+
+[server]
+# Address of the web server (pages and /api/v1).
+listen = "127.0.0.1:8080"
+# Prometheus metrics on a separate listener; "" disables it.
+metrics_listen = "127.0.0.1:9464"
+# Set true behind https so cookies carry the Secure flag.
+secure_cookies = false
+# Take the client address from X-Forwarded-For (only behind a trusted proxy).
+trust_proxy = false
+# Largest ordinary request body, and largest upload (imports), in bytes.
+body_limit_bytes = 1048576
+upload_limit_bytes = 20971520
+# Seconds in-flight requests get to finish on shutdown.
+shutdown_grace_secs = 30
+
+[database]
+# SQLite file (default) or PostgreSQL: "postgres://user:password@host:5432/cqdt".
+url = "sqlite://data/cqdt.sqlite"
+max_connections = 8
+# SQLite only: "full" (default) survives a power cut; "normal" is faster but may lose the
+# last transactions on a power cut (never corrupts the file).
+sqlite_durability = "full"
+
+[security]
+# argon2id cost: memory in KiB and passes (OWASP: 19456 KiB, 2 passes).
+argon2_memory_kib = 19456
+argon2_iterations = 2
+# Session lifetime: idle and absolute, in seconds.
+session_idle_secs = 28800
+session_max_secs = 86400
+# Failed logins allowed in the window before an account or an address is throttled.
+login_max_failures_account = 5
+login_max_failures_address = 20
+login_window_secs = 900
+password_min_len = 8
+
+[log]
+# "text" or "json" (one JSON object a line).
+format = "text"
+level = "info"
+"#;
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn example_loads_back_to_the_defaults() {
+        assert_eq!(from_toml(EXAMPLE).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let e = from_toml("[database]\nurll = \"x\"\n").unwrap_err();
+        assert!(e.contains("urll"), "{e}");
+        let e = from_toml("[serverr]\n").unwrap_err();
+        assert!(e.contains("serverr"), "{e}");
+    }
+
+    #[test]
+    fn secrets_are_redacted() {
+        let mut c = Config::default();
+        c.database.url = Secret("postgres://cqdt:s3cr3t@db:5432/cqdt".into());
+        let dbg = format!("{c:?}");
+        assert!(!dbg.contains("s3cr3t"), "{dbg}");
+        assert!(
+            dbg.contains("postgres://cqdt:[redacted]@db:5432/cqdt"),
+            "{dbg}"
+        );
+    }
+}

@@ -1,0 +1,93 @@
+//! Start-up: open the database, migrate, seed the demo when asked, serve HTTP with graceful
+//! shutdown, and the metrics listener.
+
+use crate::config::Config;
+use cqdt_app::{App, AppError};
+use cqdt_store::StoreOptions;
+use cqdt_web::{AppState, WebConfig};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tokio::net::TcpListener;
+
+/// Open the store the configuration names (creating the SQLite folder) and migrate it.
+pub async fn open_app(config: &Config) -> Result<App, AppError> {
+    let url = &config.database.url.0;
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        let path = path.split('?').next().unwrap_or(path);
+        if let Some(parent) = std::path::Path::new(path).parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                AppError::new(cqdt_domain::ErrorCode::StorageUnavailable).with_detail(e.to_string())
+            })?;
+        }
+    }
+    let store = cqdt_store::connect(&StoreOptions {
+        url: url.clone(),
+        max_connections: config.database.max_connections,
+        sqlite_durability: config.database.sqlite_durability,
+    })
+    .await?;
+    Ok(App::new(store, config.security.app_config()))
+}
+
+pub fn web_config(config: &Config) -> WebConfig {
+    WebConfig {
+        secure_cookies: config.server.secure_cookies,
+        trust_proxy: config.server.trust_proxy,
+        body_limit: config.server.body_limit_bytes,
+        upload_limit: config.server.upload_limit_bytes,
+    }
+}
+
+/// A running server.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub ready: Arc<AtomicBool>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    pub handle: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Stop accepting, let in-flight requests finish, and wait.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        self.ready.store(false, Ordering::SeqCst);
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.handle.await.unwrap_or(Ok(()))
+    }
+}
+
+/// Bind and serve until `stop` (or the returned future's signal).
+pub async fn start(app: App, web: WebConfig, listener: TcpListener) -> std::io::Result<Running> {
+    let addr = listener.local_addr()?;
+    let ready = Arc::new(AtomicBool::new(true));
+    let state = AppState {
+        app,
+        web: Arc::new(web),
+        ready: ready.clone(),
+    };
+    let router = cqdt_web::router(state);
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let handle = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = rx.await;
+        })
+        .await
+    });
+    Ok(Running {
+        addr,
+        ready,
+        shutdown: Some(tx),
+        handle,
+    })
+}
