@@ -185,6 +185,16 @@ pub trait Store: Send + Sync {
     async fn api_key_revoke(&self, id: ApiKeyId, at_us: i64, audit: &AuditDraft)
     -> AppResult<bool>;
 
+    // Working calendar: yearly holiday notices edited by administrators.
+    /// The stored notices as (year, notice JSON), by year.
+    async fn calendar_notices(&self) -> AppResult<Vec<(i32, String)>>;
+    /// Store the notice of `year`, replacing a stored one.
+    async fn calendar_notice_put(&self, year: i32, body: &str, audit: &AuditDraft)
+    -> AppResult<()>;
+    /// Remove the stored notice of `year`. `false`, and nothing written (not even the audit
+    /// entry), when there was none.
+    async fn calendar_notice_delete(&self, year: i32, audit: &AuditDraft) -> AppResult<bool>;
+
     // Audit log.
     async fn audit_append(&self, audit: &AuditDraft) -> AppResult<()>;
     /// Entries with `seq > after`, in order, at most `limit`.

@@ -31,7 +31,14 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Serve the web application (the default command).
-    Serve,
+    Serve {
+        /// Listen on this address instead of `server.listen` (e.g. 127.0.0.1:0 for any port).
+        #[arg(long)]
+        listen: Option<String>,
+        /// Load the Tây Ninh demo data into an empty database even with a configuration.
+        #[arg(long)]
+        demo: bool,
+    },
     /// Apply pending database migrations and exit.
     Migrate,
     /// Load the Tây Ninh demo data into an empty database.
@@ -201,7 +208,7 @@ pub async fn run(args: Vec<OsString>) -> ExitCode {
         }
     };
     init_logs(&loaded.config);
-    match execute(cli.command.unwrap_or(Command::Serve), loaded).await {
+    match execute(cli.command.unwrap_or(Command::Serve { listen: None, demo: false }), loaded).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(msg) => {
             eprintln!("lỗi: {msg}");
@@ -213,7 +220,13 @@ pub async fn run(args: Vec<OsString>) -> ExitCode {
 async fn execute(cmd: Command, loaded: Loaded) -> Result<(), String> {
     let config = loaded.config;
     match cmd {
-        Command::Serve => serve(config, loaded.zero_config).await,
+        Command::Serve { listen, demo } => {
+            let mut config = config;
+            if let Some(l) = listen {
+                config.server.listen = l;
+            }
+            serve(config, loaded.zero_config || demo).await
+        }
         Command::Migrate => {
             server::open_app(&config).await.map_err(|e| explain(&e))?;
             println!("Cơ sở dữ liệu đã được cập nhật (migrations applied).");

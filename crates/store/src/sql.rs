@@ -698,6 +698,59 @@ macro_rules! sql_store {
                 Ok(true)
             }
 
+            async fn calendar_notices(&self) -> AppResult<Vec<(i32, String)>> {
+                let rows = sqlx::query("SELECT year, body FROM calendar_notices ORDER BY year")
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                rows.iter()
+                    .map(|r| {
+                        let year: i64 = r.try_get("year").map_err(db_err)?;
+                        let year = i32::try_from(year).map_err(|_| corrupt("calendar year"))?;
+                        Ok((year, r.try_get("body").map_err(db_err)?))
+                    })
+                    .collect()
+            }
+
+            async fn calendar_notice_put(&self, year: i32, body: &str, audit: &AuditDraft) -> AppResult<()> {
+                // The notice's own version, repeated in a column for listings (NULL if absent).
+                let version = serde_json::from_str::<serde_json::Value>(body)
+                    .ok()
+                    .and_then(|v| v.get("version").and_then(|v| v.as_str()).map(str::to_string));
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                Self::append(&mut tx, audit).await?;
+                sqlx::query(
+                    "INSERT INTO calendar_notices (year, body, version, updated_at_us, updated_by) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (year) DO UPDATE SET body = excluded.body, version = excluded.version, updated_at_us = excluded.updated_at_us, updated_by = excluded.updated_by",
+                )
+                .bind(i64::from(year))
+                .bind(body)
+                .bind(version)
+                .bind(audit.at_us)
+                .bind(&audit.actor)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                tx.commit().await.map_err(db_err)
+            }
+
+            async fn calendar_notice_delete(&self, year: i32, audit: &AuditDraft) -> AppResult<bool> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                Self::append(&mut tx, audit).await?;
+                let n = sqlx::query("DELETE FROM calendar_notices WHERE year = $1")
+                    .bind(i64::from(year))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?
+                    .rows_affected();
+                if n == 0 {
+                    // Nothing to remove: roll back, so no audit entry describes a no-op.
+                    return Ok(false);
+                }
+                tx.commit().await.map_err(db_err)?;
+                Ok(true)
+            }
+
             async fn audit_append(&self, audit: &AuditDraft) -> AppResult<()> {
                 let mut tx = self.pool.begin().await.map_err(db_err)?;
                 Self::append(&mut tx, audit).await?;
