@@ -413,6 +413,12 @@ impl App {
         if target.kind != UserKind::Staff {
             return Err(AppError::field(ErrorCode::RoleInvalid, "user"));
         }
+        // Separation of duties: nobody widens their own rights, and an administrator grants only
+        // to staff of agencies it administers, on agencies it administers.
+        if !ctx.is_cli() && ctx.actor.user_id() == Some(user) {
+            return Err(AppError::new(ErrorCode::Forbidden).with_detail("own grants"));
+        }
+        self.authorize_over_user(ctx, Action::ManageUsers, &target).await?;
         match agency {
             Some(a) => {
                 let ag = self
@@ -449,6 +455,9 @@ impl App {
             .iter()
             .find(|g| g.id == grant)
             .ok_or_else(|| AppError::new(ErrorCode::GrantNotFound))?;
+        if let Some(target) = self.store.user_get(user).await? {
+            self.authorize_over_user(ctx, Action::ManageUsers, &target).await?;
+        }
         match g.agency_id {
             Some(a) => {
                 let ag = self

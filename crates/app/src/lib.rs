@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod agencies;
 pub mod apikeys;
 pub mod audit;
+pub mod calendar;
 pub mod demo;
 pub mod error;
 pub mod ports;
@@ -61,6 +62,9 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn Ids>,
     pub config: Arc<AppConfig>,
+    /// The working calendar in effect, cached (see [`calendar`]); `Default::default()` starts
+    /// empty and loads on first use.
+    pub calendar: Arc<calendar::CalendarCache>,
 }
 
 /// Who asks, and from where: passed to every use case.
@@ -102,6 +106,7 @@ impl App {
             clock: Arc::new(SystemClock),
             ids: Arc::new(SystemIds),
             config: Arc::new(config),
+            calendar: Arc::default(),
         }
     }
 

@@ -99,6 +99,24 @@ async fn api_problems(req: Request, next: Next) -> Response {
     res
 }
 
+/// Count requests and their latency for Prometheus, by route template (not by raw path, so the
+/// number of series stays bounded).
+async fn track_metrics(req: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let method = req.method().to_string();
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let res = next.run(req).await;
+    let status = res.status().as_u16().to_string();
+    let labels = [("method", method), ("route", route), ("status", status)];
+    metrics::counter!("cqdt_http_requests_total", &labels).increment(1);
+    metrics::histogram!("cqdt_http_request_duration_seconds", &labels).record(started.elapsed().as_secs_f64());
+    res
+}
+
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> {
     tracing::error!("handler panicked");
     ApiError::new(ErrorCode::Internal).into_response()
@@ -126,6 +144,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/static/app.css", get(css))
         .fallback(fallback)
+        .route_layer(middleware::from_fn(track_metrics))
         .with_state(state.clone())
         .merge(Router::from(swagger.config(utoipa_swagger_ui::Config::from("/api/v1/openapi.json"))))
         .layer(axum::extract::DefaultBodyLimit::max(state.web.body_limit))

@@ -129,6 +129,19 @@ async fn citizens_see_only_themselves_and_officers_only_their_subtree() {
         let r = c.post(t.url("/api/v1/agencies")).header("x-csrf-token", &csrf).json(&json!({"identifier": "000.00.00.H41", "kind": "province_committee", "name": "UBND tỉnh Nghệ An"})).send().await.unwrap();
         problem(r, 403, "auth.forbidden").await;
 
+        // Separation of duties: the city administrator cannot widen its own rights, nor grant
+        // roles to staff of an agency it does not administer.
+        let me: serde_json::Value = c.get(t.url("/api/v1/me")).send().await.unwrap().json().await.unwrap();
+        let self_grant = json!({"role": "leader", "agency_id": city.id.to_string()});
+        let r = c.post(t.url(&format!("/api/v1/users/{}/grants", me["user"]["id"].as_str().unwrap()))).header("x-csrf-token", &csrf).json(&self_grant).send().await.unwrap();
+        problem(r, 403, "auth.forbidden").await;
+        let clerk_user = t.app.store.user_by_email("vanthu@tayninh.demo").await.unwrap().unwrap();
+        let r = c.post(t.url(&format!("/api/v1/users/{}/grants", clerk_user.id))).header("x-csrf-token", &csrf).json(&self_grant).send().await.unwrap();
+        problem(r, 403, "auth.forbidden").await;
+        let officer = t.app.store.user_by_email("motcua@tayninh.demo").await.unwrap().unwrap();
+        let r = c.post(t.url(&format!("/api/v1/users/{}/grants", officer.id))).header("x-csrf-token", &csrf).json(&self_grant).send().await.unwrap();
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+
         // A clerk cannot administer users, over the API or on the pages.
         let (clerk, clerk_csrf) = t.login("vanthu@tayninh.demo").await;
         let r = clerk

@@ -7,11 +7,9 @@ mod cli;
 mod http;
 mod openapi;
 
-use cqdt_app::ports::SystemIds;
-use cqdt_app::{App, AppConfig, SystemClock};
+use cqdt_app::{App, AppConfig};
 use cqdt_store::testing::TestDb;
 use cqdt_web::WebConfig;
-use std::sync::Arc;
 
 /// A running server with its own database and a cookie-keeping client.
 pub struct TestApp {
@@ -39,7 +37,7 @@ impl TestApp {
 
     async fn start(db: TestDb) -> TestApp {
         let config = AppConfig { argon2_memory_kib: 256, argon2_iterations: 1, ..AppConfig::default() };
-        let app = App { store: db.store.clone(), clock: Arc::new(SystemClock), ids: Arc::new(SystemIds), config: Arc::new(config) };
+        let app = App::new(db.store.clone(), config);
         app.seed_demo().await.expect("demo data");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let web = WebConfig { body_limit: 64 * 1024, upload_limit: 1 << 20, ..WebConfig::default() };
