@@ -418,7 +418,8 @@ impl App {
         if !ctx.is_cli() && ctx.actor.user_id() == Some(user) {
             return Err(AppError::new(ErrorCode::Forbidden).with_detail("own grants"));
         }
-        self.authorize_over_user(ctx, Action::ManageUsers, &target).await?;
+        self.authorize_over_user(ctx, Action::ManageUsers, &target)
+            .await?;
         match agency {
             Some(a) => {
                 let ag = self
@@ -456,7 +457,8 @@ impl App {
             .find(|g| g.id == grant)
             .ok_or_else(|| AppError::new(ErrorCode::GrantNotFound))?;
         if let Some(target) = self.store.user_get(user).await? {
-            self.authorize_over_user(ctx, Action::ManageUsers, &target).await?;
+            self.authorize_over_user(ctx, Action::ManageUsers, &target)
+                .await?;
         }
         match g.agency_id {
             Some(a) => {

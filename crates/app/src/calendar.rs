@@ -157,7 +157,9 @@ pub fn build_effective(
     }
     match WorkingCalendar::new(rules.clone(), all.into_values().collect(), DEFAULT_YEARS) {
         Ok(c) => return Ok((c, mine.iter().map(|n| n.year).collect())),
-        Err(e) => tracing::error!(error = %e, "stored calendar notices conflict; applying those that fit"),
+        Err(e) => {
+            tracing::error!(error = %e, "stored calendar notices conflict; applying those that fit")
+        }
     }
     let mut calendar = WorkingCalendar::new(rules, bundled.into_values().collect(), DEFAULT_YEARS)?;
     let mut years = BTreeSet::new();

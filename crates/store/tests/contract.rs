@@ -6,7 +6,7 @@ use cqdt_app::accounts::{RegisterInput, StaffInput};
 use cqdt_app::agencies::Format;
 use cqdt_app::audit::VerifyOutcome;
 use cqdt_app::ports::{FakeClock, FakeIds};
-use cqdt_app::store::UserFilter;
+use cqdt_app::store::{AuditDraft, UserFilter};
 use cqdt_app::{App, AppConfig, Ctx};
 use cqdt_domain::ErrorCode;
 use cqdt_domain::agency::AgencyInput;
@@ -26,6 +26,7 @@ fn app(db: &TestDb) -> App {
         clock: Arc::new(FakeClock::new(1_735_689_600_000_000)),
         ids: Arc::new(FakeIds::default()),
         config: Arc::new(config),
+        calendar: Default::default(),
     }
 }
 
@@ -599,6 +600,7 @@ async fn migrations_create_the_same_tables_on_both() {
                 "api_keys",
                 "audit_head",
                 "audit_log",
+                "calendar_notices",
                 "grants",
                 "login_failures",
                 "sessions",
@@ -607,6 +609,303 @@ async fn migrations_create_the_same_tables_on_both() {
             "{}",
             db.backend
         );
+        db.cleanup().await;
+    }
+}
+
+fn calendar_audit(action: &str, year: i32, at_us: i64) -> AuditDraft {
+    AuditDraft {
+        at_us,
+        actor: "user:quantri".into(),
+        ip: Some("10.0.0.9".into()),
+        action: action.into(),
+        target_type: "calendar_notice".into(),
+        target_id: year.to_string(),
+        before_digest: None,
+        after_digest: Some("digest".into()),
+    }
+}
+
+#[tokio::test]
+async fn calendar_notices_are_stored_replaced_and_removed_with_their_audit_entries() {
+    for db in each("calendar_notices").await {
+        let s = &db.store;
+        assert!(s.calendar_notices().await.unwrap().is_empty());
+        let v1 = r#"{"year": 2027, "version": "2027.1", "legal_reference": "Thông báo 1"}"#;
+        let v2 = r#"{"year": 2027, "version": "2027.2", "legal_reference": "Thông báo 2"}"#;
+        let old = r#"{"year": 2019, "version": "2019.9"}"#;
+        s.calendar_notice_put(2027, v1, &calendar_audit("calendar.notice_put", 2027, 1))
+            .await
+            .unwrap();
+        s.calendar_notice_put(2019, old, &calendar_audit("calendar.notice_put", 2019, 2))
+            .await
+            .unwrap();
+        // Putting a year again replaces its notice.
+        s.calendar_notice_put(2027, v2, &calendar_audit("calendar.notice_put", 2027, 3))
+            .await
+            .unwrap();
+        assert_eq!(
+            s.calendar_notices().await.unwrap(),
+            vec![(2019, old.to_string()), (2027, v2.to_string())],
+            "{}",
+            db.backend
+        );
+        // The version column repeats the notice's version; who and when come from the audit.
+        let sql =
+            "SELECT version, updated_at_us, updated_by FROM calendar_notices WHERE year = 2027";
+        let row: (Option<String>, i64, String) = if db.backend == "postgres" {
+            let pool = cqdt_store::open_postgres(&db.url, 1).await.unwrap();
+            sqlx::query_as(sql).fetch_one(&pool).await.unwrap()
+        } else {
+            let pool = cqdt_store::open_sqlite(&db.url, 1, cqdt_store::Durability::Full)
+                .await
+                .unwrap();
+            sqlx::query_as(sql).fetch_one(&pool).await.unwrap()
+        };
+        assert_eq!(row, (Some("2027.2".into()), 3, "user:quantri".into()));
+
+        assert!(
+            s.calendar_notice_delete(2027, &calendar_audit("calendar.notice_delete", 2027, 4))
+                .await
+                .unwrap()
+        );
+        // Removing what is not there says so and writes nothing, not even an audit entry.
+        assert!(
+            !s.calendar_notice_delete(2027, &calendar_audit("calendar.notice_delete", 2027, 5))
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            s.calendar_notices().await.unwrap(),
+            vec![(2019, old.to_string())]
+        );
+        let log = s.audit_page(0, 100).await.unwrap();
+        let actions: Vec<(&str, &str, i64)> = log
+            .iter()
+            .map(|e| (e.action.as_str(), e.target_id.as_str(), e.at_us))
+            .collect();
+        assert_eq!(
+            actions,
+            vec![
+                ("calendar.notice_put", "2027", 1),
+                ("calendar.notice_put", "2019", 2),
+                ("calendar.notice_put", "2027", 3),
+                ("calendar.notice_delete", "2027", 4),
+            ],
+            "{}",
+            db.backend
+        );
+        assert_eq!(s.audit_head().await.unwrap().0, 4);
+        db.cleanup().await;
+    }
+}
+
+/// The use cases over a real store: stored notices override the bundled ones, are validated
+/// alone and against their neighbours, change the calendar's version, are audited, survive a
+/// restart (a new `App` on the same database), and can be removed again.
+#[tokio::test]
+async fn calendar_use_cases_apply_validate_and_audit_notices() {
+    use chrono::NaiveDate;
+    use cqdt_domain::calendar::{
+        DayKind, DeadlineAnswer, DeadlineQuery, DeadlineRequest, WorkDuration, WorkingCalendar,
+        YearSource,
+    };
+    use cqdt_domain::ids::UserId;
+    use cqdt_domain::policy::{Actor, Grant};
+    let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    let day = |v: &cqdt_domain::calendar::YearView, d: NaiveDate| {
+        v.days.iter().find(|x| x.date == d).unwrap().clone()
+    };
+    let bundled_version = WorkingCalendar::vietnam_default()
+        .unwrap()
+        .version()
+        .to_string();
+    for db in each("calendar_use_cases").await {
+        let app = app(&db);
+        let cli = Ctx::cli();
+        let anon = Ctx::anonymous(None);
+        let clerk = Ctx {
+            actor: Actor::Staff {
+                user: UserId(uuid::Uuid::nil()),
+                grants: vec![Grant {
+                    role: Role::Clerk,
+                    agency: None,
+                }],
+            },
+            actor_ref: "user:clerk".into(),
+            ip: None,
+        };
+
+        // 2027 has no bundled notice: the rules decide it, and anyone may read it.
+        let y = app.calendar_year(&anon, 2027).await.unwrap();
+        assert!(!y.stored);
+        assert!(matches!(y.view.source, YearSource::Rules { .. }));
+        assert_eq!(y.view.calendar_version, bundled_version);
+
+        // The administrator starts from the draft, adds the legal reference and a swap:
+        // Thursday 29/4/2027 off, Saturday 24/4/2027 worked.
+        let draft = app.calendar_notice_draft(&anon, 2027).await.unwrap();
+        let mut n: serde_json::Value = serde_json::from_str(&draft).unwrap();
+        n["legal_reference"] = "Thông báo thử nghiệm 1/TB-LĐTBXH".into();
+        n["days_off"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!(
+            {"date": "2027-04-29", "kind": "swapped", "name": "Nghỉ hoán đổi"}));
+        n["working_days"] = serde_json::json!(
+            [{"date": "2027-04-24", "name": "Làm bù cho thứ Năm 29/4/2027", "swapped_with": "2027-04-29"}]);
+        let notice = n.to_string();
+
+        for (who, code) in [
+            (&anon, ErrorCode::Unauthenticated),
+            (&clerk, ErrorCode::Forbidden),
+        ] {
+            assert_eq!(
+                app.calendar_notice_put(who, &notice)
+                    .await
+                    .map(|_| ())
+                    .unwrap_err()
+                    .code,
+                code
+            );
+            assert_eq!(
+                app.calendar_notice_delete(who, 2027)
+                    .await
+                    .map(|_| ())
+                    .unwrap_err()
+                    .code,
+                code
+            );
+        }
+
+        let y = app.calendar_notice_put(&cli, &notice).await.unwrap();
+        assert!(y.stored);
+        assert!(
+            matches!(&y.view.source, YearSource::Notice { version, .. } if version == "2027.1")
+        );
+        let v1 = y.view.calendar_version.clone();
+        assert_ne!(v1, bundled_version);
+        assert_eq!(day(&y.view, date(2027, 4, 29)).kind, DayKind::SwappedOff);
+        assert_eq!(
+            day(&y.view, date(2027, 4, 24)).kind,
+            DayKind::SwappedWorking
+        );
+        let last = app.store.audit_page(0, 100).await.unwrap().pop().unwrap();
+        assert_eq!(
+            (
+                last.action.as_str(),
+                last.target_type.as_str(),
+                last.target_id.as_str()
+            ),
+            ("calendar.notice_put", "calendar_notice", "2027")
+        );
+        assert!(
+            last.before_digest.is_none(),
+            "2027 was decided by the rules"
+        );
+        assert!(last.after_digest.is_some());
+
+        // Invalid notices are refused with the field to blame, and change nothing.
+        let weekday_worked = notice.replace("2027-04-24", "2027-04-23");
+        let e = app
+            .calendar_notice_put(&cli, &weekday_worked)
+            .await
+            .map(|_| ())
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::CalendarInvalidNotice, "{e}");
+        assert_eq!(e.field.as_deref(), Some("notice"));
+        assert_eq!(
+            app.calendar_notice_put(&cli, "{ not json")
+                .await
+                .map(|_| ())
+                .unwrap_err()
+                .code,
+            ErrorCode::CalendarInvalidNotice
+        );
+        // A date that the 2026 notice already decides cannot be claimed by the 2027 one.
+        let mut clash = n.clone();
+        clash["days_off"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!(
+            {"date": "2026-01-01", "kind": "holiday", "name": "Tết Dương lịch"}));
+        assert_eq!(
+            app.calendar_notice_put(&cli, &clash.to_string())
+                .await
+                .map(|_| ())
+                .unwrap_err()
+                .code,
+            ErrorCode::CalendarNoticeConflict
+        );
+        assert_eq!(app.store.calendar_notices().await.unwrap().len(), 1);
+
+        // Deadlines use the calendar in effect. Received Friday 23/4/2027 at 09:00, 4 working
+        // days, the receipt day not counted. With the notice: Saturday 24/4 (worked), Monday
+        // 26, Tuesday 27, Wednesday 28 → due 28/4 17:00. By the rules alone (checked after the
+        // notice is removed below): 26, 27, 28, Thursday 29 → due 29/4 17:00.
+        let q = DeadlineQuery::Due(DeadlineRequest::new(
+            date(2027, 4, 23).and_hms_opt(9, 0, 0).unwrap(),
+            WorkDuration::Days(4),
+        ));
+        let due_of = |a: DeadlineAnswer| match a {
+            DeadlineAnswer::Due(o) => (o.due.unwrap().to_string(), o.calendar_version),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            due_of(app.deadline(&anon, &q).await.unwrap()),
+            ("2027-04-28 17:00:00".to_string(), v1.clone())
+        );
+
+        // A new process on the same database sees the stored notice.
+        let restarted = self::app(&db);
+        let y = restarted.calendar_year(&anon, 2027).await.unwrap();
+        assert!(y.stored);
+        assert_eq!(y.view.calendar_version, v1);
+
+        // A stored notice replaces a bundled one; removing it brings the bundled one back.
+        let bundled_2019 = app.calendar_notice_draft(&anon, 2019).await.unwrap();
+        let edited = bundled_2019
+            .replace("\"2019.1\"", "\"2019.2\"")
+            .replace("\"2019-09-02\"", "\"2019-09-03\"");
+        let y = app.calendar_notice_put(&cli, &edited).await.unwrap();
+        assert!(day(&y.view, date(2019, 9, 2)).working);
+        assert!(!day(&y.view, date(2019, 9, 3)).working);
+        let last = app.store.audit_page(0, 100).await.unwrap().pop().unwrap();
+        assert!(last.before_digest.is_some(), "2019 had its bundled notice");
+        let y = app.calendar_notice_delete(&cli, 2019).await.unwrap();
+        assert!(!y.stored);
+        assert!(!day(&y.view, date(2019, 9, 2)).working);
+        assert!(
+            matches!(&y.view.source, YearSource::Notice { version, .. } if version == "2019.1")
+        );
+
+        let y = app.calendar_notice_delete(&cli, 2027).await.unwrap();
+        assert!(matches!(y.view.source, YearSource::Rules { .. }));
+        assert_eq!(y.view.calendar_version, bundled_version);
+        assert_eq!(
+            due_of(app.deadline(&anon, &q).await.unwrap()),
+            ("2027-04-29 17:00:00".to_string(), bundled_version.clone())
+        );
+        assert_eq!(
+            app.calendar_notice_delete(&cli, 2027)
+                .await
+                .map(|_| ())
+                .unwrap_err()
+                .code,
+            ErrorCode::CalendarNoticeNotFound
+        );
+        assert_eq!(
+            app.calendar_year(&anon, 1999)
+                .await
+                .map(|_| ())
+                .unwrap_err()
+                .code,
+            ErrorCode::CalendarYearOutOfRange
+        );
+        assert!(matches!(
+            app.audit_verify().await.unwrap(),
+            VerifyOutcome::Intact { entries: 4 }
+        ));
         db.cleanup().await;
     }
 }

@@ -10,16 +10,24 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use cqdt_app::accounts::{RegisterInput, StaffInput};
 use cqdt_app::agencies::Format;
 use cqdt_app::audit::VerifyOutcome;
+use cqdt_app::calendar::calendar_error;
 use cqdt_app::store::{ApiKeyRow, GrantRow, User, UserFilter, UserKind};
 use cqdt_app::{AppError, Ctx};
 use cqdt_domain::ErrorCode;
 use cqdt_domain::agency::{Agency, AgencyInput};
+use cqdt_domain::calendar::{
+    DayEntry, DayInfo, DayKind, DeadlineAnswer, DeadlineOutcome, DeadlineQuery, DeadlineRequest,
+    Extension, ExtensionTarget, LunarDate, NoticeStatus, Pause, PauseReason, Session, StartRule,
+    StepAllotment, Timeliness, WorkDuration, WorkingHours, WorkingHoursSpec, WorkingTime,
+    YearSource, YearView,
+};
 use cqdt_domain::ids::{AgencyId, ApiKeyId, GrantId, UserId};
 use cqdt_domain::policy::Role;
-use cqdt_domain::text::fold;
+use cqdt_domain::text::{fold, nfc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -916,6 +924,817 @@ pub async fn audit_verify(
     ))
 }
 
+// ---------- Working calendar ----------
+//
+// The calendar's domain types carry no schema (the domain crate knows nothing of HTTP), so the
+// API mirrors them in DTOs with the same serde shape; `tests/calendar_api.rs` checks that each
+// DTO serialises exactly like the domain value it comes from.
+
+/// A date in the Vietnamese lunar calendar (UTC+7).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+pub struct LunarDateDto {
+    /// Lunar year, numbered as the Gregorian year in which it begins.
+    pub year: i32,
+    /// Month 1–12.
+    pub month: u8,
+    /// Day 1–30.
+    pub day: u8,
+    /// A day of a leap month (tháng nhuận).
+    pub leap: bool,
+}
+
+impl From<LunarDate> for LunarDateDto {
+    fn from(l: LunarDate) -> Self {
+        LunarDateDto {
+            year: l.year,
+            month: l.month,
+            day: l.day,
+            leap: l.leap,
+        }
+    }
+}
+
+/// How offices treat a day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DayKindDto {
+    /// An ordinary working day (Monday–Friday).
+    Working,
+    /// Saturday or Sunday.
+    WeeklyRest,
+    /// A public holiday, possibly on a weekend.
+    Holiday,
+    /// A compensatory day off for a holiday on a weekend (nghỉ bù).
+    Compensatory,
+    /// A working day given off in exchange for a weekend day worked (nghỉ hoán đổi).
+    SwappedOff,
+    /// A weekend day worked in exchange for a day off (làm bù).
+    SwappedWorking,
+}
+
+impl From<DayKind> for DayKindDto {
+    fn from(k: DayKind) -> Self {
+        match k {
+            DayKind::Working => DayKindDto::Working,
+            DayKind::WeeklyRest => DayKindDto::WeeklyRest,
+            DayKind::Holiday => DayKindDto::Holiday,
+            DayKind::Compensatory => DayKindDto::Compensatory,
+            DayKind::SwappedOff => DayKindDto::SwappedOff,
+            DayKind::SwappedWorking => DayKindDto::SwappedWorking,
+        }
+    }
+}
+
+/// A day that differs from the plain Monday–Friday week, with its reason.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DayEntryDto {
+    pub date: NaiveDate,
+    pub kind: DayKindDto,
+    /// Vietnamese name of the holiday or reason, e.g. "Tết Nguyên đán".
+    pub name: String,
+}
+
+impl From<&DayEntry> for DayEntryDto {
+    fn from(e: &DayEntry) -> Self {
+        DayEntryDto {
+            date: e.date,
+            kind: e.kind.into(),
+            name: e.name.clone(),
+        }
+    }
+}
+
+/// One day of the year.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DayInfoDto {
+    pub date: NaiveDate,
+    /// ISO weekday, 1 = Monday … 7 = Sunday.
+    pub weekday: u8,
+    pub kind: DayKindDto,
+    /// Whether offices work.
+    pub working: bool,
+    /// Holiday name or reason, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub lunar: LunarDateDto,
+}
+
+impl From<&DayInfo> for DayInfoDto {
+    fn from(d: &DayInfo) -> Self {
+        DayInfoDto {
+            date: d.date,
+            weekday: d.weekday,
+            kind: d.kind.into(),
+            working: d.working,
+            name: d.name.clone(),
+            lunar: d.lunar.into(),
+        }
+    }
+}
+
+/// How sure the content of a notice is.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeStatusDto {
+    /// Every day off and swap was checked against the notice.
+    Confirmed,
+    /// Rebuilt from the law and secondary sources.
+    Reconstructed,
+}
+
+impl From<NoticeStatus> for NoticeStatusDto {
+    fn from(s: NoticeStatus) -> Self {
+        match s {
+            NoticeStatus::Confirmed => NoticeStatusDto::Confirmed,
+            NoticeStatus::Reconstructed => NoticeStatusDto::Reconstructed,
+        }
+    }
+}
+
+/// Which data decided the year.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum YearSourceDto {
+    /// A yearly notice (bundled, or stored by an administrator) overrides the rules.
+    Notice {
+        legal_reference: String,
+        /// Version of the notice.
+        version: String,
+        status: NoticeStatusDto,
+    },
+    /// No notice: the rules' pre-fill (holidays and compensatory days; no swaps).
+    Rules {
+        /// Version of the rule set.
+        version: String,
+    },
+}
+
+impl From<&YearSource> for YearSourceDto {
+    fn from(s: &YearSource) -> Self {
+        match s {
+            YearSource::Notice {
+                legal_reference,
+                version,
+                status,
+            } => YearSourceDto::Notice {
+                legal_reference: legal_reference.clone(),
+                version: version.clone(),
+                status: (*status).into(),
+            },
+            YearSource::Rules { version } => YearSourceDto::Rules {
+                version: version.clone(),
+            },
+        }
+    }
+}
+
+/// One working session.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SessionDto {
+    /// Opening time, local.
+    #[schema(value_type = String, example = "07:30:00")]
+    pub start: NaiveTime,
+    /// Closing time, local.
+    #[schema(value_type = String, example = "11:30:00")]
+    pub end: NaiveTime,
+}
+
+/// Office hours: a morning and an afternoon session, and the paper hand-over cut-off.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkingHoursDto {
+    /// Default 07:30–11:30.
+    pub morning: SessionDto,
+    /// Default 13:30–17:00.
+    pub afternoon: SessionDto,
+    /// Paper received after this time is handed over at the start of the next working day
+    /// (default 15:00).
+    #[schema(value_type = String, example = "15:00:00")]
+    pub paper_handover_cutoff: NaiveTime,
+}
+
+impl From<WorkingHours> for WorkingHoursDto {
+    fn from(h: WorkingHours) -> Self {
+        let spec = WorkingHoursSpec::from(h);
+        WorkingHoursDto {
+            morning: SessionDto {
+                start: spec.morning.start,
+                end: spec.morning.end,
+            },
+            afternoon: SessionDto {
+                start: spec.afternoon.start,
+                end: spec.afternoon.end,
+            },
+            paper_handover_cutoff: spec.paper_handover_cutoff,
+        }
+    }
+}
+
+impl WorkingHoursDto {
+    /// Validated office hours.
+    pub fn to_hours(self) -> Result<WorkingHours, AppError> {
+        WorkingHours::new(WorkingHoursSpec {
+            morning: Session {
+                start: self.morning.start,
+                end: self.morning.end,
+            },
+            afternoon: Session {
+                start: self.afternoon.start,
+                end: self.afternoon.end,
+            },
+            paper_handover_cutoff: self.paper_handover_cutoff,
+        })
+        .map_err(|e| AppError {
+            field: Some("working_hours".into()),
+            ..calendar_error(e)
+        })
+    }
+}
+
+/// A year of the working calendar.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct YearViewDto {
+    pub year: i32,
+    /// Version of the whole calendar in effect; store it beside every due date computed.
+    pub calendar_version: String,
+    /// Whether a notice or the rules decided this year.
+    pub source: YearSourceDto,
+    /// Whether the notice of this year was stored by an administrator (and can be removed).
+    pub stored_notice: bool,
+    /// Office hours of every working day (the platform's defaults).
+    pub working_hours: WorkingHoursDto,
+    /// Tết Nguyên đán (1/1 lunar).
+    pub tet: NaiveDate,
+    /// Giỗ Tổ Hùng Vương (10/3 lunar).
+    pub gio_to_hung_vuong: NaiveDate,
+    /// Leap month of the lunar year starting this year, if any.
+    pub leap_month: Option<u8>,
+    /// Number of working days in the year.
+    pub working_days: u32,
+    /// Holidays (including those on weekends), compensatory and swapped days off.
+    pub days_off: Vec<DayEntryDto>,
+    /// Weekend days worked in exchange for a day off.
+    pub working_weekend_days: Vec<DayEntryDto>,
+    /// Every day of the year.
+    pub days: Vec<DayInfoDto>,
+}
+
+impl YearViewDto {
+    pub fn new(v: &YearView, stored_notice: bool) -> Self {
+        YearViewDto {
+            year: v.year,
+            calendar_version: v.calendar_version.clone(),
+            source: (&v.source).into(),
+            stored_notice,
+            working_hours: WorkingHours::default().into(),
+            tet: v.tet,
+            gio_to_hung_vuong: v.gio_to_hung_vuong,
+            leap_month: v.leap_month,
+            working_days: v.working_days,
+            days_off: v.days_off.iter().map(DayEntryDto::from).collect(),
+            working_weekend_days: v
+                .working_weekend_days
+                .iter()
+                .map(DayEntryDto::from)
+                .collect(),
+            days: v.days.iter().map(DayInfoDto::from).collect(),
+        }
+    }
+}
+
+/// Why a day is off, in a notice.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OffKindDto {
+    /// A public holiday (may be a weekend day, listed for display).
+    Holiday,
+    /// A compensatory day for a holiday on a weekend (Monday–Friday).
+    Compensatory,
+    /// A working day given off in exchange for a weekend day worked (Monday–Friday).
+    Swapped,
+}
+
+/// A day off listed in a notice.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeDayOffDto {
+    pub date: NaiveDate,
+    pub kind: OffKindDto,
+    /// Vietnamese name or reason.
+    pub name: String,
+}
+
+/// A weekend day worked, listed in a notice.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeWorkingDayDto {
+    /// A Saturday or Sunday.
+    pub date: NaiveDate,
+    /// e.g. "Làm bù cho thứ Hai 29/4/2019".
+    pub name: String,
+    /// The swapped day off it makes up for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swapped_with: Option<NaiveDate>,
+}
+
+/// A yearly notice of days off for civil servants (`cqdt.calendar.notice/1`, see
+/// docs/calendar.md): it replaces the rules' pre-fill of its year and lists every day off of
+/// the year and every weekend day worked.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeDto {
+    /// Always `cqdt.calendar.notice/1`.
+    #[schema(example = "cqdt.calendar.notice/1")]
+    pub format: String,
+    pub year: i32,
+    /// Version of this notice, e.g. "2019.1"; bump it on every edit.
+    pub version: String,
+    /// e.g. "Thông báo 3238/TB-LĐTBXH".
+    pub legal_reference: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_by: Option<String>,
+    /// Default `reconstructed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<NoticeStatusDto>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    /// Every day off of the year: holidays, compensatory and swapped days. Dates may lie in
+    /// the neighbouring years.
+    pub days_off: Vec<NoticeDayOffDto>,
+    /// Weekend days worked.
+    #[serde(default)]
+    pub working_days: Vec<NoticeWorkingDayDto>,
+}
+
+/// A legal processing time: `{"days": n}`, `{"half_days": n}` or `{"minutes": n}`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkDurationDto {
+    /// Working days.
+    Days(u32),
+    /// Half-days (sessions).
+    HalfDays(u32),
+    /// Working minutes.
+    Minutes(u32),
+}
+
+impl From<WorkDurationDto> for WorkDuration {
+    fn from(d: WorkDurationDto) -> Self {
+        match d {
+            WorkDurationDto::Days(n) => WorkDuration::Days(n),
+            WorkDurationDto::HalfDays(n) => WorkDuration::HalfDays(n),
+            WorkDurationDto::Minutes(n) => WorkDuration::Minutes(n),
+        }
+    }
+}
+
+impl From<WorkDuration> for WorkDurationDto {
+    fn from(d: WorkDuration) -> Self {
+        match d {
+            WorkDuration::Days(n) => WorkDurationDto::Days(n),
+            WorkDuration::HalfDays(n) => WorkDurationDto::HalfDays(n),
+            WorkDuration::Minutes(n) => WorkDurationDto::Minutes(n),
+        }
+    }
+}
+
+/// Which instant starts the clock.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StartRuleDto {
+    /// The receipt instant (default).
+    Receipt,
+    /// The paper hand-over: after the cut-off (15:00), the start of the next working day.
+    PaperHandover,
+}
+
+/// Why the clock stops.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PauseReasonDto {
+    /// Waiting for the applicant's supplement.
+    Supplement,
+    /// Consulting another agency.
+    Consultation,
+    Other,
+}
+
+/// A pause of the clock; without `until` it is still open.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PauseDto {
+    pub reason: PauseReasonDto,
+    /// Local time (Asia/Ho_Chi_Minh), without offset.
+    #[schema(value_type = String, example = "2019-02-11T08:00:00")]
+    pub from: NaiveDateTime,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "2019-02-11T10:00:00")]
+    pub until: Option<NaiveDateTime>,
+}
+
+/// The new appointment of an extension: `{"until_date": "2019-02-15"}` or
+/// `{"by": {"days": 2}}`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExtensionTargetDto {
+    /// The close of this working day.
+    UntilDate(NaiveDate),
+    /// Extra working time after the due instant.
+    By(WorkDurationDto),
+}
+
+/// The one extension a dossier may get (apology and new appointment).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtensionDto {
+    /// Local time.
+    #[schema(value_type = String, example = "2019-02-13T09:00:00")]
+    pub requested_at: NaiveDateTime,
+    pub target: ExtensionTargetDto,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// One step of a route, with its allotted time.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepAllotmentDto {
+    /// Unit or agency, e.g. "Bộ phận Một cửa".
+    pub name: String,
+    pub duration: WorkDurationDto,
+}
+
+/// What to compute. Times are local (Asia/Ho_Chi_Minh) without offset. `working_hours` is
+/// optional (default 07:30–11:30, 13:30–17:00, paper hand-over cut-off 15:00).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum DeadlineQueryDto {
+    /// The dates of a dossier's clock: due date, pauses, extension, steps, timeliness.
+    Due {
+        /// Receipt instant.
+        #[schema(value_type = String, example = "2019-04-29T10:00:00")]
+        received_at: NaiveDateTime,
+        /// The procedure's legal time.
+        duration: WorkDurationDto,
+        #[serde(default)]
+        start: Option<StartRuleDto>,
+        /// Per-step allotments; they must add up to `duration`.
+        #[serde(default)]
+        steps: Vec<StepAllotmentDto>,
+        /// In order, not overlapping; only the last may be open.
+        #[serde(default)]
+        pauses: Vec<PauseDto>,
+        #[serde(default)]
+        extension: Option<ExtensionDto>,
+        /// When processing finished, to classify it early / on time / late.
+        #[serde(default)]
+        #[schema(value_type = Option<String>)]
+        finished_at: Option<NaiveDateTime>,
+        #[serde(default)]
+        working_hours: Option<WorkingHoursDto>,
+    },
+    /// Working time between two instants.
+    Elapsed {
+        #[schema(value_type = String, example = "2019-04-26T09:00:00")]
+        from: NaiveDateTime,
+        #[schema(value_type = String, example = "2019-05-06T09:00:00")]
+        to: NaiveDateTime,
+        #[serde(default)]
+        working_hours: Option<WorkingHoursDto>,
+    },
+}
+
+impl DeadlineQueryDto {
+    /// The domain query and the office hours to use.
+    pub fn into_query(self) -> Result<(DeadlineQuery, WorkingHours), AppError> {
+        let hours = |h: Option<WorkingHoursDto>| match h {
+            Some(h) => h.to_hours(),
+            None => Ok(WorkingHours::default()),
+        };
+        match self {
+            DeadlineQueryDto::Due {
+                received_at,
+                duration,
+                start,
+                steps,
+                pauses,
+                extension,
+                finished_at,
+                working_hours,
+            } => Ok((
+                DeadlineQuery::Due(DeadlineRequest {
+                    received_at,
+                    duration: duration.into(),
+                    start: match start {
+                        Some(StartRuleDto::PaperHandover) => StartRule::PaperHandover,
+                        Some(StartRuleDto::Receipt) | None => StartRule::Receipt,
+                    },
+                    steps: steps
+                        .into_iter()
+                        .map(|s| StepAllotment {
+                            name: nfc(&s.name),
+                            duration: s.duration.into(),
+                        })
+                        .collect(),
+                    pauses: pauses
+                        .into_iter()
+                        .map(|p| Pause {
+                            reason: match p.reason {
+                                PauseReasonDto::Supplement => PauseReason::Supplement,
+                                PauseReasonDto::Consultation => PauseReason::Consultation,
+                                PauseReasonDto::Other => PauseReason::Other,
+                            },
+                            from: p.from,
+                            until: p.until,
+                        })
+                        .collect(),
+                    extension: extension.map(|e| Extension {
+                        requested_at: e.requested_at,
+                        target: match e.target {
+                            ExtensionTargetDto::UntilDate(d) => ExtensionTarget::UntilDate(d),
+                            ExtensionTargetDto::By(d) => ExtensionTarget::By(d.into()),
+                        },
+                        reason: e.reason.map(|r| nfc(&r)),
+                    }),
+                    finished_at,
+                }),
+                hours(working_hours)?,
+            )),
+            DeadlineQueryDto::Elapsed {
+                from,
+                to,
+                working_hours,
+            } => Ok((DeadlineQuery::Elapsed { from, to }, hours(working_hours)?)),
+        }
+    }
+}
+
+/// An amount of working time.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub struct WorkingTimeDto {
+    /// Working seconds (negative if the end is before the start).
+    pub seconds: i64,
+    pub minutes: i64,
+    /// Whole working days.
+    pub days: i64,
+    /// Minutes beyond the whole days.
+    pub remainder_minutes: i64,
+    /// Minutes in a working day for these office hours (450 by default).
+    pub day_minutes: i64,
+}
+
+impl From<WorkingTime> for WorkingTimeDto {
+    fn from(w: WorkingTime) -> Self {
+        WorkingTimeDto {
+            seconds: w.seconds,
+            minutes: w.minutes,
+            days: w.days,
+            remainder_minutes: w.remainder_minutes,
+            day_minutes: w.day_minutes,
+        }
+    }
+}
+
+/// The due date of one step of a route.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StepDeadlineDto {
+    pub name: String,
+    pub duration: WorkDurationDto,
+    #[schema(value_type = Option<String>)]
+    pub starts_at: Option<NaiveDateTime>,
+    /// `null` while a pause before it is open.
+    #[schema(value_type = Option<String>)]
+    pub due: Option<NaiveDateTime>,
+}
+
+/// Early / on time / late (reporting rules: by calendar day).
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TimelinessDto {
+    Early,
+    OnTime,
+    Late,
+}
+
+/// The dates of a dossier's clock. Times are local (Asia/Ho_Chi_Minh) without offset.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DeadlineOutcomeDto {
+    /// Version of the working calendar used; store it beside the due date.
+    pub calendar_version: String,
+    pub working_hours: WorkingHoursDto,
+    #[schema(value_type = String)]
+    pub received_at: NaiveDateTime,
+    /// Receipt, or paper hand-over.
+    #[schema(value_type = String)]
+    pub clock_start: NaiveDateTime,
+    /// The first working moment that counts.
+    #[schema(value_type = String)]
+    pub counting_from: NaiveDateTime,
+    pub duration: WorkDurationDto,
+    /// Due instant without pauses.
+    #[schema(value_type = String)]
+    pub legal_due: NaiveDateTime,
+    /// Due instant with the pauses (the appointment date); `null` while a pause is open.
+    #[schema(value_type = Option<String>, example = "2019-05-06T17:00:00")]
+    pub due: Option<NaiveDateTime>,
+    /// After the extension (= `due` without one); `null` while paused.
+    #[schema(value_type = Option<String>)]
+    pub appointment: Option<NaiveDateTime>,
+    /// Working time of the closed pauses.
+    pub paused: WorkingTimeDto,
+    /// Start of the open pause, if the clock is stopped.
+    #[schema(value_type = Option<String>)]
+    pub paused_since: Option<NaiveDateTime>,
+    pub supplement_requests: usize,
+    pub steps: Vec<StepDeadlineDto>,
+    /// With `finished_at`.
+    pub timeliness: Option<TimelinessDto>,
+    /// With an extension and `finished_at`: whether the new appointment was kept.
+    pub appointment_kept: Option<bool>,
+}
+
+impl From<&DeadlineOutcome> for DeadlineOutcomeDto {
+    fn from(o: &DeadlineOutcome) -> Self {
+        DeadlineOutcomeDto {
+            calendar_version: o.calendar_version.clone(),
+            working_hours: o.working_hours.into(),
+            received_at: o.received_at,
+            clock_start: o.clock_start,
+            counting_from: o.counting_from,
+            duration: o.duration.into(),
+            legal_due: o.legal_due,
+            due: o.due,
+            appointment: o.appointment,
+            paused: o.paused.into(),
+            paused_since: o.paused_since,
+            supplement_requests: o.supplement_requests,
+            steps: o
+                .steps
+                .iter()
+                .map(|s| StepDeadlineDto {
+                    name: s.name.clone(),
+                    duration: s.duration.into(),
+                    starts_at: s.starts_at,
+                    due: s.due,
+                })
+                .collect(),
+            timeliness: o.timeliness.map(|t| match t {
+                Timeliness::Early => TimelinessDto::Early,
+                Timeliness::OnTime => TimelinessDto::OnTime,
+                Timeliness::Late => TimelinessDto::Late,
+            }),
+            appointment_kept: o.appointment_kept,
+        }
+    }
+}
+
+/// Working time between two instants.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ElapsedDto {
+    pub calendar_version: String,
+    pub working_hours: WorkingHoursDto,
+    pub working_time: WorkingTimeDto,
+}
+
+/// The answer, tagged by `kind` like the query.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DeadlineAnswerDto {
+    Due(DeadlineOutcomeDto),
+    Elapsed(ElapsedDto),
+}
+
+impl From<&DeadlineAnswer> for DeadlineAnswerDto {
+    fn from(a: &DeadlineAnswer) -> Self {
+        match a {
+            DeadlineAnswer::Due(o) => DeadlineAnswerDto::Due(o.into()),
+            DeadlineAnswer::Elapsed {
+                calendar_version,
+                working_hours,
+                working_time,
+            } => DeadlineAnswerDto::Elapsed(ElapsedDto {
+                calendar_version: calendar_version.clone(),
+                working_hours: (*working_hours).into(),
+                working_time: (*working_time).into(),
+            }),
+        }
+    }
+}
+
+/// A year from the path: not a number → 404 (no such resource); out of range → 422.
+fn year_of(s: &str, caller: &Caller) -> ApiResult<i32> {
+    s.trim()
+        .parse::<i32>()
+        .map_err(|_| ApiError::new(ErrorCode::RouteNotFound).lang(caller.lang))
+}
+
+/// A year of the working calendar in effect: holidays, compensatory and swapped days, office
+/// hours, and every day with its lunar date. Public.
+#[utoipa::path(get, path = "/api/v1/calendar/{year}", tag = "calendar",
+    params(("year" = i32, Path, description = "Gregorian year, 2000–2199")),
+    responses((status = 200, body = YearViewDto, headers(("ETag" = String, description = "The calendar version"))),
+        (status = 304, description = "Not modified (If-None-Match)"), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn calendar_year(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(year): Path<String>,
+) -> ApiResult<Response> {
+    let year = year_of(&year, &caller)?;
+    let y = s
+        .app
+        .calendar_year(&caller.ctx, year)
+        .await
+        .map_err(err(&caller))?;
+    // The calendar version changes with any edit, so it (with the stored flag) identifies the
+    // year's answer.
+    let etag = format!("\"{}-{}\"", y.view.calendar_version, u8::from(y.stored));
+    let unchanged = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    let mut res = if unchanged {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        axum::Json(YearViewDto::new(&y.view, y.stored)).into_response()
+    };
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        res.headers_mut().insert(header::ETAG, v);
+    }
+    Ok(res)
+}
+
+/// Store the holiday notice of a year (administrators): it replaces the bundled notice or the
+/// rules' pre-fill of that year. The notice is checked alone and against the neighbouring
+/// years' notices; the answer is the year as it now stands.
+#[utoipa::path(put, path = "/api/v1/calendar/{year}/notice", tag = "calendar", request_body = NoticeDto,
+    params(("year" = i32, Path, description = "Gregorian year; must equal the notice's `year`")),
+    responses((status = 200, body = YearViewDto), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 415, body = Problem), (status = 422, body = Problem)))]
+pub async fn calendar_notice_put(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(year): Path<String>,
+    Json(notice): Json<NoticeDto>,
+) -> ApiResult<axum::Json<YearViewDto>> {
+    let year = year_of(&year, &caller)?;
+    if notice.year != year {
+        return Err(
+            ApiError::from(AppError::field(ErrorCode::CalendarYearMismatch, "year"))
+                .lang(caller.lang),
+        );
+    }
+    let text = serde_json::to_string(&notice)
+        .map_err(|e| ApiError::from(AppError::internal(e.to_string())).lang(caller.lang))?;
+    let y = s
+        .app
+        .calendar_notice_put(&caller.ctx, &text)
+        .await
+        .map_err(err(&caller))?;
+    Ok(axum::Json(YearViewDto::new(&y.view, y.stored)))
+}
+
+/// Remove the stored notice of a year (administrators): the year goes back to the notice
+/// bundled with the platform, or to the rules' pre-fill. The answer is the year as it now
+/// stands.
+#[utoipa::path(delete, path = "/api/v1/calendar/{year}/notice", tag = "calendar",
+    params(("year" = i32, Path, description = "Gregorian year")),
+    responses((status = 200, body = YearViewDto), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn calendar_notice_delete(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(year): Path<String>,
+) -> ApiResult<axum::Json<YearViewDto>> {
+    let year = year_of(&year, &caller)?;
+    let y = s
+        .app
+        .calendar_notice_delete(&caller.ctx, year)
+        .await
+        .map_err(err(&caller))?;
+    Ok(axum::Json(YearViewDto::new(&y.view, y.stored)))
+}
+
+/// Compute a due date (with pauses, one extension, route steps and timeliness) or the working
+/// time between two instants, on the working calendar in effect. Public.
+#[utoipa::path(post, path = "/api/v1/deadlines", tag = "calendar", request_body = DeadlineQueryDto,
+    responses((status = 200, body = DeadlineAnswerDto), (status = 400, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
+pub async fn deadlines(
+    State(s): State<AppState>,
+    caller: Caller,
+    Json(q): Json<DeadlineQueryDto>,
+) -> ApiResult<axum::Json<DeadlineAnswerDto>> {
+    let (query, hours) = q.into_query().map_err(err(&caller))?;
+    let a = s
+        .app
+        .deadline_with_hours(&caller.ctx, &query, hours)
+        .await
+        .map_err(err(&caller))?;
+    Ok(axum::Json(DeadlineAnswerDto::from(&a)))
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "cqdt — Chính quyền điện tử", description = "API of the cqdt e-government platform. Errors are application/problem+json with a stable `code` and a Vietnamese `title`."),
@@ -925,9 +1744,10 @@ pub async fn audit_verify(
         users_list, users_create, users_get, grants_list, grants_create, grants_delete, roles,
         keys_list, keys_create, keys_revoke,
         audit_list, audit_verify,
+        calendar_year, calendar_notice_put, calendar_notice_delete, deadlines,
     ),
     components(schemas(Problem, crate::problem::ProblemLine)),
-    tags((name = "agencies"), (name = "auth"), (name = "users"), (name = "api-keys"), (name = "audit"))
+    tags((name = "agencies"), (name = "auth"), (name = "users"), (name = "api-keys"), (name = "audit"), (name = "calendar"))
 )]
 pub struct ApiDoc;
 
@@ -966,6 +1786,12 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
         .route("/api/v1/api-keys/{id}", axum::routing::delete(keys_revoke))
         .route("/api/v1/audit", get(audit_list))
         .route("/api/v1/audit/verify", get(audit_verify))
+        .route("/api/v1/calendar/{year}", get(calendar_year))
+        .route(
+            "/api/v1/calendar/{year}/notice",
+            axum::routing::put(calendar_notice_put).delete(calendar_notice_delete),
+        )
+        .route("/api/v1/deadlines", post(deadlines))
 }
 
 /// Used by the CLI and pages to act as a caller.

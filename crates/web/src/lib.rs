@@ -113,7 +113,8 @@ async fn track_metrics(req: Request, next: Next) -> Response {
     let status = res.status().as_u16().to_string();
     let labels = [("method", method), ("route", route), ("status", status)];
     metrics::counter!("cqdt_http_requests_total", &labels).increment(1);
-    metrics::histogram!("cqdt_http_request_duration_seconds", &labels).record(started.elapsed().as_secs_f64());
+    metrics::histogram!("cqdt_http_request_duration_seconds", &labels)
+        .record(started.elapsed().as_secs_f64());
     res
 }
 

@@ -14,6 +14,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine;
+use chrono::Datelike;
 use cqdt_app::accounts::{RegisterInput, StaffInput};
 use cqdt_app::agencies::Format;
 use cqdt_app::audit::VerifyOutcome;
@@ -21,6 +22,9 @@ use cqdt_app::store::{User, UserFilter, UserKind};
 use cqdt_app::{AppError, Ctx};
 use cqdt_domain::ErrorCode;
 use cqdt_domain::agency::{Agency, AgencyInput, AgencyKind};
+use cqdt_domain::calendar::{
+    DayKind, NoticeStatus, WorkingHours, WorkingHoursSpec, YearSource, YearView, to_local,
+};
 use cqdt_domain::ids::{AgencyId, ApiKeyId, GrantId, UserId};
 use cqdt_domain::policy::{Action, Actor, Decision, Role, Scope, Target, decide};
 use cqdt_domain::text::fold;
@@ -1520,6 +1524,515 @@ async fn keys_revoke(
     }
 }
 
+// ---------- working calendar ----------
+
+/// One day in a month grid.
+pub struct CalCell {
+    day: u32,
+    /// CSS class of the kind of day.
+    class: &'static str,
+    /// The visible mark of the kind (never colour alone); empty for plain days.
+    symbol: &'static str,
+    /// The kind in words (for the title and screen readers); empty for plain days.
+    kind: String,
+    /// Holiday name or reason.
+    name: String,
+    /// Lunar day, with the month on the first day of a lunar month ("1/3", "1/6N").
+    lunar: String,
+    /// Tết (mùng 1) or Giỗ Tổ: marked in the grid.
+    special: String,
+    today: bool,
+}
+
+impl CalCell {
+    /// The `title` attribute: name and kind.
+    fn title(&self) -> String {
+        match (self.name.is_empty(), self.kind.is_empty()) {
+            (true, true) => String::new(),
+            (true, false) => self.kind.clone(),
+            (false, true) => self.name.clone(),
+            (false, false) => format!("{} — {}", self.name, self.kind),
+        }
+    }
+}
+
+/// A month grid: weeks from Monday to Sunday.
+pub struct CalMonth {
+    caption: String,
+    working_days: usize,
+    weeks: Vec<Vec<Option<CalCell>>>,
+}
+
+/// A day off or a worked weekend day, for the list under the grids.
+pub struct CalSpecial {
+    date: String,
+    weekday: String,
+    symbol: &'static str,
+    kind: String,
+    name: String,
+}
+
+#[derive(Template)]
+#[template(path = "calendar.html")]
+struct CalendarPage {
+    t: Tr,
+    nav: Nav,
+    errs: Errs,
+    notice: String,
+    year: i32,
+    prev: Option<i32>,
+    next: Option<i32>,
+    first_year: i32,
+    last_year: i32,
+    version: String,
+    working_days: u32,
+    source: String,
+    stored: bool,
+    tet: String,
+    gio_to: String,
+    leap_month: Option<u8>,
+    hours: String,
+    weekdays: Vec<(String, String)>,
+    legend: Vec<(&'static str, &'static str, String)>,
+    specials: Vec<CalSpecial>,
+    months: Vec<CalMonth>,
+    can_manage: bool,
+    notice_text: String,
+    detail: String,
+}
+
+/// CSS class and mark of a kind of day, and its catalogue key.
+fn kind_style(kind: DayKind) -> (&'static str, &'static str, &'static str) {
+    match kind {
+        DayKind::Working => ("working", "", ""),
+        DayKind::WeeklyRest => ("rest", "", ""),
+        DayKind::Holiday => ("holiday", "★", "calendar.kind.holiday"),
+        DayKind::Compensatory => ("compensatory", "◆", "calendar.kind.compensatory"),
+        DayKind::SwappedOff => ("swapped-off", "○", "calendar.kind.swapped_off"),
+        DayKind::SwappedWorking => ("swapped-working", "●", "calendar.kind.swapped_working"),
+    }
+}
+
+fn dmy(d: chrono::NaiveDate) -> String {
+    d.format("%d/%m/%Y").to_string()
+}
+
+fn hm(t: chrono::NaiveTime) -> String {
+    t.format("%H:%M").to_string()
+}
+
+/// Today's date in Vietnam by the application's clock.
+fn today_vn(s: &AppState) -> chrono::NaiveDate {
+    chrono::DateTime::from_timestamp_micros(s.app.now_us())
+        .map(|d| to_local(d).date())
+        .unwrap_or_default()
+}
+
+fn month_grids(t: &Tr, view: &YearView, today: chrono::NaiveDate) -> Vec<CalMonth> {
+    let mut months: Vec<CalMonth> = (1..=12)
+        .map(|m| CalMonth {
+            caption: format!("{} {}", t.s(&format!("calendar.m{m}")), view.year),
+            working_days: 0,
+            weeks: vec![],
+        })
+        .collect();
+    for d in &view.days {
+        let Some(month) = months.get_mut(d.date.month0() as usize) else {
+            continue;
+        };
+        if month.weeks.is_empty() || d.weekday == 1 {
+            // A new week; the first week of the month starts with blanks before its first day.
+            let mut week: Vec<Option<CalCell>> = Vec::with_capacity(7);
+            for _ in 1..d.weekday {
+                week.push(None);
+            }
+            month.weeks.push(week);
+        }
+        if d.working {
+            month.working_days += 1;
+        }
+        let (class, symbol, key) = kind_style(d.kind);
+        let special = if d.date == view.tet {
+            t.s("calendar.tet_day")
+        } else if d.date == view.gio_to_hung_vuong {
+            t.s("calendar.gio_to_day")
+        } else {
+            ""
+        };
+        let lunar = if d.lunar.day == 1 || d.date.day() == 1 {
+            format!(
+                "{}/{}{}",
+                d.lunar.day,
+                d.lunar.month,
+                if d.lunar.leap { "N" } else { "" }
+            )
+        } else {
+            d.lunar.day.to_string()
+        };
+        let cell = CalCell {
+            day: d.date.day(),
+            class,
+            symbol,
+            kind: if key.is_empty() {
+                String::new()
+            } else {
+                t.s(key).to_string()
+            },
+            name: d.name.clone().unwrap_or_default(),
+            lunar,
+            special: special.to_string(),
+            today: d.date == today,
+        };
+        if let Some(week) = month.weeks.last_mut() {
+            week.push(Some(cell));
+        }
+    }
+    for m in &mut months {
+        if let Some(week) = m.weeks.last_mut() {
+            while week.len() < 7 {
+                week.push(None);
+            }
+        }
+    }
+    months
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn calendar_page_with(
+    s: &AppState,
+    caller: &Caller,
+    year: i32,
+    notice: String,
+    errs: Errs,
+    notice_text: Option<String>,
+    detail: String,
+) -> Response {
+    let t = Tr::new(caller.lang);
+    let y = match s.app.calendar_year(&caller.ctx, year).await {
+        Ok(y) => y,
+        Err(e) => return error_page(s, caller, &e),
+    };
+    let can_manage =
+        decide(&caller.ctx.actor, Action::ManageCalendar, Target::Platform) == Decision::Allow;
+    let notice_text = match notice_text {
+        Some(text) => text,
+        None if can_manage => s
+            .app
+            .calendar_notice_draft(&caller.ctx, year)
+            .await
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    let view = &y.view;
+    let source = match &view.source {
+        YearSource::Notice {
+            legal_reference,
+            version,
+            status,
+        } => {
+            let status = match status {
+                NoticeStatus::Confirmed => t.s("calendar.status_confirmed"),
+                NoticeStatus::Reconstructed => t.s("calendar.status_reconstructed"),
+            };
+            let origin = if y.stored {
+                t.s("calendar.source_stored")
+            } else {
+                t.s("calendar.source_bundled")
+            };
+            format!(
+                "{legal_reference} ({} {version}; {status}; {origin})",
+                t.s("calendar.notice_version")
+            )
+        }
+        YearSource::Rules { version } => {
+            format!(
+                "{}; {} {version}",
+                t.s("calendar.source_rules"),
+                t.s("calendar.rules_version")
+            )
+        }
+    };
+    let hours = WorkingHoursSpec::from(WorkingHours::default());
+    let weekday_name = |n: u32| t.s(&format!("calendar.wd{n}_full")).to_string();
+    let mut specials: Vec<CalSpecial> = view
+        .days_off
+        .iter()
+        .chain(view.working_weekend_days.iter())
+        .map(|e| {
+            let (_, symbol, key) = kind_style(e.kind);
+            CalSpecial {
+                date: dmy(e.date),
+                weekday: weekday_name(e.date.weekday().number_from_monday()),
+                symbol,
+                kind: t.s(key).to_string(),
+                name: e.name.clone(),
+            }
+        })
+        .collect();
+    // Both lists are in date order; merge them by date (dd/mm/yyyy does not sort).
+    specials.sort_by_key(|c| {
+        chrono::NaiveDate::parse_from_str(&c.date, "%d/%m/%Y").unwrap_or_default()
+    });
+    let legend = [
+        DayKind::Holiday,
+        DayKind::Compensatory,
+        DayKind::SwappedOff,
+        DayKind::SwappedWorking,
+    ]
+    .into_iter()
+    .map(|k| {
+        let (class, symbol, key) = kind_style(k);
+        (symbol, class, t.s(key).to_string())
+    })
+    .collect();
+    let years = cqdt_domain::calendar::working::DEFAULT_YEARS;
+    let (csrf, cookie) = csrf_for(s, caller);
+    let failed = !errs.summary.is_empty();
+    let page = CalendarPage {
+        t,
+        nav: nav_of(caller, csrf),
+        errs,
+        notice,
+        year,
+        prev: Some(year - 1).filter(|y| years.contains(y)),
+        next: Some(year + 1).filter(|y| years.contains(y)),
+        first_year: *years.start(),
+        last_year: *years.end(),
+        version: view.calendar_version.clone(),
+        working_days: view.working_days,
+        source,
+        stored: y.stored,
+        tet: format!(
+            "{}, {}",
+            weekday_name(view.tet.weekday().number_from_monday()),
+            dmy(view.tet)
+        ),
+        gio_to: format!(
+            "{}, {}",
+            weekday_name(view.gio_to_hung_vuong.weekday().number_from_monday()),
+            dmy(view.gio_to_hung_vuong)
+        ),
+        leap_month: view.leap_month,
+        hours: format!(
+            "{}–{}, {}–{}",
+            hm(hours.morning.start),
+            hm(hours.morning.end),
+            hm(hours.afternoon.start),
+            hm(hours.afternoon.end)
+        ),
+        weekdays: (1..=7)
+            .map(|n| (t.s(&format!("calendar.wd{n}")).to_string(), weekday_name(n)))
+            .collect(),
+        legend,
+        specials,
+        months: month_grids(&t, view, today_vn(s)),
+        can_manage,
+        notice_text,
+        detail,
+    };
+    let mut res = html_page(page);
+    if failed {
+        *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    with_cookie(res, cookie)
+}
+
+#[derive(serde::Deserialize, Default)]
+struct CalendarQuery {
+    #[serde(default)]
+    nam: String,
+    #[serde(default)]
+    msg: String,
+}
+
+/// `/lich-lam-viec?nam=2025`: the year as a calendar; public, with the notice form for
+/// administrators.
+async fn calendar_page(
+    State(s): State<AppState>,
+    caller: Caller,
+    uri: axum::http::Uri,
+) -> Response {
+    let q: CalendarQuery =
+        serde_urlencoded::from_str(uri.query().unwrap_or("")).unwrap_or_default();
+    let year = q
+        .nam
+        .trim()
+        .parse::<i32>()
+        .unwrap_or_else(|_| today_vn(&s).year());
+    let t = Tr::new(caller.lang);
+    let notice = match q.msg.as_str() {
+        "saved" => t.s("calendar.saved").to_string(),
+        "deleted" => t.s("calendar.deleted").to_string(),
+        _ => String::new(),
+    };
+    calendar_page_with(
+        &s,
+        &caller,
+        year,
+        notice,
+        Errs::default(),
+        None,
+        String::new(),
+    )
+    .await
+}
+
+/// The notice form's fields: from a multipart form (file upload and text box) or a plain
+/// urlencoded one. A chosen file wins over the text box.
+async fn notice_form(
+    s: &AppState,
+    caller: &Caller,
+    req: axum::extract::Request,
+) -> Result<(String, String), Response> {
+    use axum::extract::FromRequest;
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !multipart {
+        let body = Bytes::from_request(req, s)
+            .await
+            .map_err(|_| error_page(s, caller, &AppError::new(ErrorCode::BodyTooLarge)))?;
+        let form = accept_form(s, caller, &body)?;
+        return Ok((form.get("nam"), form.get(cqdt_app::calendar::NOTICE_FIELD)));
+    }
+    let mut mp = Multipart::from_request(req, s)
+        .await
+        .map_err(|_| error_page(s, caller, &AppError::new(ErrorCode::InvalidFormat)))?;
+    let (mut csrf, mut year, mut text, mut file) =
+        (String::new(), String::new(), String::new(), None);
+    loop {
+        match mp.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or("").to_string();
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|_| error_page(s, caller, &AppError::new(ErrorCode::BodyTooLarge)))?;
+                let as_text = || {
+                    String::from_utf8(bytes.to_vec())
+                        .map_err(|_| error_page(s, caller, &AppError::new(ErrorCode::InvalidUtf8)))
+                };
+                match name.as_str() {
+                    "_csrf" => csrf = as_text()?,
+                    "nam" => year = as_text()?,
+                    "notice" => text = as_text()?,
+                    "file" if !bytes.is_empty() => file = Some(as_text()?),
+                    _ => {}
+                }
+            }
+            Ok(None) => break,
+            Err(_) => {
+                return Err(error_page(
+                    s,
+                    caller,
+                    &AppError::new(ErrorCode::InvalidFormat),
+                ));
+            }
+        }
+    }
+    caller
+        .check_csrf(&csrf)
+        .map_err(|e| error_page(s, caller, &e.error))?;
+    let text = file.unwrap_or(text);
+    Ok((year, text.trim_start_matches('\u{feff}').to_string()))
+}
+
+/// Save the notice of the year shown (administrators).
+async fn calendar_notice_submit(
+    State(s): State<AppState>,
+    caller: Caller,
+    req: axum::extract::Request,
+) -> Response {
+    let (year, text) = match notice_form(&s, &caller, req).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let t = Tr::new(caller.lang);
+    let Ok(year) = year.trim().parse::<i32>() else {
+        return error_page(&s, &caller, &AppError::new(ErrorCode::RouteNotFound));
+    };
+    let field_err = |e: AppError| Errs::from_app(&t, &e);
+    if text.trim().is_empty() {
+        let e = AppError::field(ErrorCode::Required, cqdt_app::calendar::NOTICE_FIELD);
+        return calendar_page_with(
+            &s,
+            &caller,
+            year,
+            String::new(),
+            field_err(e),
+            Some(text),
+            String::new(),
+        )
+        .await;
+    }
+    // The form belongs to the year shown: a notice of another year is refused here.
+    let stated = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v.get("year").and_then(serde_json::Value::as_i64));
+    if stated.is_some_and(|y| y != i64::from(year)) {
+        let e = AppError::field(
+            ErrorCode::CalendarYearMismatch,
+            cqdt_app::calendar::NOTICE_FIELD,
+        );
+        return calendar_page_with(
+            &s,
+            &caller,
+            year,
+            String::new(),
+            field_err(e),
+            Some(text),
+            String::new(),
+        )
+        .await;
+    }
+    match s.app.calendar_notice_put(&caller.ctx, &text).await {
+        Ok(_) => see_other(&format!("/lich-lam-viec?nam={year}&msg=saved")),
+        Err(e) if matches!(e.code, ErrorCode::Forbidden | ErrorCode::Unauthenticated) => {
+            error_page(&s, &caller, &e)
+        }
+        Err(e) => {
+            // The engine's own explanation (which date, which rule) helps the administrator
+            // fix the file; it is shown under the catalogue message, never instead of it.
+            let detail = e
+                .detail
+                .as_deref()
+                .map(|d| d.split_once(": ").map(|(_, m)| m).unwrap_or(d).to_string())
+                .unwrap_or_default();
+            calendar_page_with(
+                &s,
+                &caller,
+                year,
+                String::new(),
+                field_err(e),
+                Some(text),
+                detail,
+            )
+            .await
+        }
+    }
+}
+
+/// Remove the stored notice of a year (administrators).
+async fn calendar_notice_remove(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(year): Path<String>,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = accept_form(&s, &caller, &body) {
+        return r;
+    }
+    let Ok(year) = year.trim().parse::<i32>() else {
+        return error_page(&s, &caller, &AppError::new(ErrorCode::RouteNotFound));
+    };
+    match s.app.calendar_notice_delete(&caller.ctx, year).await {
+        Ok(_) => see_other(&format!("/lich-lam-viec?nam={year}&msg=deleted")),
+        Err(e) => error_page(&s, &caller, &e),
+    }
+}
+
 /// Context helper for tests.
 pub fn ctx(caller: &Caller) -> &Ctx {
     &caller.ctx
@@ -1563,4 +2076,13 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
         .route("/quan-tri/nhat-ky", get(audit_page))
         .route("/quan-tri/khoa-api", get(keys_page).post(keys_create))
         .route("/quan-tri/khoa-api/{id}/thu-hoi", post(keys_revoke))
+        .route("/lich-lam-viec", get(calendar_page))
+        .route(
+            "/quan-tri/lich-lam-viec/thong-bao",
+            post(calendar_notice_submit).layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
+        )
+        .route(
+            "/quan-tri/lich-lam-viec/{year}/xoa",
+            post(calendar_notice_remove),
+        )
 }
