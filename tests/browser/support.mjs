@@ -88,7 +88,8 @@ class Tail {
     if (this.text.length > this.max) this.text = this.text.slice(-this.max);
   }
   lines(n) {
-    return this.text.trimEnd().split('\n').slice(-n).join('\n');
+    // eslint-disable-next-line no-control-regex
+    return this.text.replace(/\x1b\[[0-9;]*m/g, '').trimEnd().split('\n').slice(-n).join('\n');
   }
 }
 
@@ -103,6 +104,7 @@ export async function startServer({ timeoutMs = 60_000 } = {}) {
     ...process.env,
     CQDT__SERVER__METRICS_LISTEN: '',
     CQDT__DATABASE__URL: `sqlite://${dir}/cqdt.sqlite`,
+    NO_COLOR: '1',
   };
   const child = spawn(bin, ['serve', '--demo', '--listen', '127.0.0.1:0'], {
     cwd: dir,
@@ -195,9 +197,13 @@ const allViolations = [];
 
 async function injectAxe(page) {
   if (await page.evaluate(() => typeof window.axe === 'object')) return;
-  await page.addScriptTag({ path: AXE_PATH });
-  if (await page.evaluate(() => typeof window.axe === 'object')) return;
-  // The pages' Content-Security-Policy (script-src 'self') blocks the inline script that
+  try {
+    await page.addScriptTag({ path: AXE_PATH });
+    if (await page.evaluate(() => typeof window.axe === 'object')) return;
+  } catch (e) {
+    if (!/Content Security Policy/.test(String(e && e.message))) throw e;
+  }
+  // The pages' Content-Security-Policy (default-src 'self') blocks the inline script that
   // addScriptTag adds; keep the policy on (it is what people get) and evaluate the same file
   // through the DevTools protocol instead, which CSP does not govern.
   await page.evaluate(fs.readFileSync(AXE_PATH, 'utf8'));
@@ -236,7 +242,6 @@ function formatViolation(v, where) {
 }
 
 after(() => {
-  if (allViolations.length === 0) return;
   fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
   fs.writeFileSync(path.join(SCREENSHOT_DIR, 'axe-report.json'), JSON.stringify(allViolations, null, 2));
   // One line per rule and page, minor/moderate ones first as a summary.
@@ -272,13 +277,14 @@ function slug(s) {
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-|-$/g, '')
-    .slice(0, 80);
+    .slice(0, 80) || 'home';
 }
 
 export class Session {
-  constructor(t, name, server, browser, page) {
+  constructor(t, name, id, server, browser, page) {
     this.t = t;
     this.name = name;
+    this.id = id;
     this.server = server;
     this.browser = browser;
     this.page = page;
@@ -308,9 +314,18 @@ export class Session {
     fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
     const file = path.join(
       SCREENSHOT_DIR,
-      `${slug(this.name)}--${String(this.steps).padStart(2, '0')}-${slug(step)}.png`,
+      `${this.id}--${String(this.steps).padStart(2, '0')}-${slug(step)}.png`,
     );
-    await this.page.screenshot({ path: file, fullPage: true });
+    // The whole page, cut at 4000 CSS pixels (the agency list is 15 000 px tall on a phone).
+    const size = await this.page.evaluate(() => ({
+      width: document.documentElement.scrollWidth,
+      height: document.documentElement.scrollHeight,
+    }));
+    await this.page.screenshot({
+      path: file,
+      fullPage: true,
+      clip: { x: 0, y: 0, width: size.width, height: Math.min(size.height, 4000) },
+    });
     return file;
   }
 
@@ -365,11 +380,17 @@ export class Session {
   }
 }
 
+/** Multi-line text as diagnostics, one line each (the TAP output escapes newlines). */
+function diagnostics(t, text) {
+  for (const line of text.split('\n')) t.diagnostic(line);
+}
+
 /**
  * A test with its own server (own database, random port) and its own browser. After the body
- * the test fails on any serious or critical axe-core violation met on the way.
+ * the test fails on any serious or critical axe-core violation met on the way. `id` names the
+ * test's screenshots (target/browser-screenshots/ID--NN-step.png).
  */
-export function browserTest(name, fn, { context = {}, timeout = 180_000 } = {}) {
+export function browserTest(name, fn, { id = slug(name), context = {}, timeout = 180_000 } = {}) {
   test(name, { timeout }, async (t) => {
     const server = await startServer();
     let browser;
@@ -378,7 +399,7 @@ export function browserTest(name, fn, { context = {}, timeout = 180_000 } = {}) 
     try {
       browser = await launchBrowser(context);
       const page = browser.context.pages()[0] || (await browser.context.newPage());
-      session = new Session(t, name, server, browser, page);
+      session = new Session(t, name, id, server, browser, page);
       await fn(session, t);
     } catch (e) {
       bodyError = e;
@@ -386,14 +407,14 @@ export function browserTest(name, fn, { context = {}, timeout = 180_000 } = {}) 
         await session.screenshot('failure').catch(() => {});
         t.diagnostic(`failed at ${session.page.url()}`);
       }
-      t.diagnostic(`cqdt stderr (last lines):\n${server.stderr.lines(15)}`);
+      diagnostics(t, `cqdt stderr (last lines):\n${server.stderr.lines(15)}`);
     } finally {
       if (browser) await browser.close();
       await stopServer(server);
     }
     const a11y = session ? session.a11yError() : null;
     if (bodyError) {
-      if (a11y) t.diagnostic(a11y.message);
+      if (a11y) diagnostics(t, a11y.message);
       throw bodyError;
     }
     if (a11y) throw a11y;

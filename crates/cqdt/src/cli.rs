@@ -208,7 +208,15 @@ pub async fn run(args: Vec<OsString>) -> ExitCode {
         }
     };
     init_logs(&loaded.config);
-    match execute(cli.command.unwrap_or(Command::Serve { listen: None, demo: false }), loaded).await {
+    match execute(
+        cli.command.unwrap_or(Command::Serve {
+            listen: None,
+            demo: false,
+        }),
+        loaded,
+    )
+    .await
+    {
         Ok(()) => ExitCode::SUCCESS,
         Err(msg) => {
             eprintln!("lỗi: {msg}");

@@ -44,6 +44,14 @@ pub fn lang_of(headers: &HeaderMap) -> Lang {
         .unwrap_or(Lang::Vi)
 }
 
+/// The language of a page: Vietnamese unless the person chose English with the switch (many
+/// browsers in Vietnam send an English `Accept-Language`; the pages stay Vietnamese for them).
+pub fn page_lang(headers: &HeaderMap) -> Lang {
+    cookie(headers, LANG_COOKIE)
+        .and_then(|c| Lang::parse(&c))
+        .unwrap_or(Lang::Vi)
+}
+
 /// `Set-Cookie` value with the platform's flags.
 pub fn set_cookie(
     name: &str,
@@ -129,7 +137,11 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let lang = lang_of(&parts.headers);
+        let lang = if parts.uri.path().starts_with("/api/") {
+            lang_of(&parts.headers)
+        } else {
+            page_lang(&parts.headers)
+        };
         let ip = client_ip(parts, state.web.trust_proxy);
         let anon_csrf =
             cookie(&parts.headers, CSRF_COOKIE).filter(|c| c.len() >= 16 && c.len() <= 100);

@@ -124,13 +124,12 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> 
 }
 
 async fn fallback(req: Request) -> Response {
-    let lang = lang_of(req.headers());
     if req.uri().path().starts_with("/api/") {
         ApiError::new(ErrorCode::RouteNotFound)
-            .lang(lang)
+            .lang(lang_of(req.headers()))
             .into_response()
     } else {
-        pages::not_found(lang)
+        pages::not_found(crate::auth::page_lang(req.headers()))
     }
 }
 

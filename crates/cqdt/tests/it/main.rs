@@ -36,13 +36,30 @@ impl TestApp {
     }
 
     async fn start(db: TestDb) -> TestApp {
-        let config = AppConfig { argon2_memory_kib: 256, argon2_iterations: 1, ..AppConfig::default() };
+        let config = AppConfig {
+            argon2_memory_kib: 256,
+            argon2_iterations: 1,
+            ..AppConfig::default()
+        };
         let app = App::new(db.store.clone(), config);
         app.seed_demo().await.expect("demo data");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let web = WebConfig { body_limit: 64 * 1024, upload_limit: 1 << 20, ..WebConfig::default() };
-        let running = cqdt::server::start(app.clone(), web, listener).await.expect("start");
-        TestApp { base: format!("http://{}", running.addr), app, db: Some(db), running: Some(running) }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let web = WebConfig {
+            body_limit: 64 * 1024,
+            upload_limit: 1 << 20,
+            ..WebConfig::default()
+        };
+        let running = cqdt::server::start(app.clone(), web, listener)
+            .await
+            .expect("start");
+        TestApp {
+            base: format!("http://{}", running.addr),
+            app,
+            db: Some(db),
+            running: Some(running),
+        }
     }
 
     pub fn backend(&self) -> &'static str {
@@ -55,13 +72,22 @@ impl TestApp {
 
     /// A client that keeps cookies (a browser without JavaScript).
     pub fn client() -> reqwest::Client {
-        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client")
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
     }
 
     /// Log in through the API; returns the client (with the session cookie) and the CSRF token.
     pub async fn login(&self, login: &str) -> (reqwest::Client, String) {
         let c = Self::client();
-        let r = c.post(self.url("/api/v1/auth/login")).json(&serde_json::json!({"login": login, "password": PW})).send().await.unwrap();
+        let r = c
+            .post(self.url("/api/v1/auth/login"))
+            .json(&serde_json::json!({"login": login, "password": PW}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200, "login {login} on {}", self.backend());
         let body: serde_json::Value = r.json().await.unwrap();
         (c, body["csrf_token"].as_str().unwrap().to_string())
@@ -80,12 +106,23 @@ impl TestApp {
 /// Check a response is a problem document with the code, and return it.
 pub async fn problem(r: reqwest::Response, status: u16, code: &str) -> serde_json::Value {
     assert_eq!(r.status().as_u16(), status, "status for expected {code}");
-    let ct = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    assert!(ct.starts_with("application/problem+json"), "content type {ct} for {code}");
+    let ct = r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        ct.starts_with("application/problem+json"),
+        "content type {ct} for {code}"
+    );
     let v: serde_json::Value = r.json().await.unwrap();
     assert_eq!(v["code"], code, "{v}");
     assert_eq!(v["status"], status);
     let title = v["title"].as_str().unwrap_or("");
-    assert!(!title.is_empty() && !title.contains('.') || title.ends_with('.'), "title {title}");
+    assert!(
+        !title.is_empty() && !title.contains('.') || title.ends_with('.'),
+        "title {title}"
+    );
     v
 }

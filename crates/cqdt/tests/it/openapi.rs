@@ -10,7 +10,10 @@ fn routes_in_source() -> BTreeSet<(String, String)> {
     let mut out = BTreeSet::new();
     for call in body.split(".route(").skip(1) {
         // rustfmt may put the arguments on their own lines.
-        let call = call.trim_start().strip_prefix('"').expect("route path literal");
+        let call = call
+            .trim_start()
+            .strip_prefix('"')
+            .expect("route path literal");
         let path = call.split('"').next().unwrap().to_string();
         let handlers = call.split_once(',').map(|x| x.1).unwrap_or("");
         let handlers = handlers.split(".route(").next().unwrap_or("");
@@ -33,7 +36,14 @@ fn routes_in_source() -> BTreeSet<(String, String)> {
 async fn every_route_is_documented_and_every_documented_route_answers() {
     let t = TestApp::sqlite().await;
     let c = TestApp::client();
-    let doc: serde_json::Value = c.get(t.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let doc: serde_json::Value = c
+        .get(t.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let mut documented = BTreeSet::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for m in item.as_object().unwrap().keys() {
@@ -43,16 +53,35 @@ async fn every_route_is_documented_and_every_documented_route_answers() {
     let registered = routes_in_source();
     assert!(registered.len() >= 20, "parsed {registered:?}");
     let undocumented: Vec<_> = registered.difference(&documented).collect();
-    assert!(undocumented.is_empty(), "routes without an OpenAPI entry: {undocumented:?}");
+    assert!(
+        undocumented.is_empty(),
+        "routes without an OpenAPI entry: {undocumented:?}"
+    );
     let unserved: Vec<_> = documented.difference(&registered).collect();
-    assert!(unserved.is_empty(), "OpenAPI entries without a route: {unserved:?}");
+    assert!(
+        unserved.is_empty(),
+        "OpenAPI entries without a route: {unserved:?}"
+    );
     // And the server really answers each documented pair with something other than 404/405.
     for (m, path) in &documented {
-        let url = t.url(&path.replace("{id}", "00000000-0000-0000-0000-000000000000").replace("{grant_id}", "00000000-0000-0000-0000-000000000000").replace("{year}", "2025"));
+        let url = t.url(
+            &path
+                .replace("{id}", "00000000-0000-0000-0000-000000000000")
+                .replace("{grant_id}", "00000000-0000-0000-0000-000000000000")
+                .replace("{year}", "2025"),
+        );
         let r = c.request(m.parse().unwrap(), &url).send().await.unwrap();
-        let code = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let code = r
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
         let body = r.text().await.unwrap_or_default();
-        assert!(!body.contains("\"request.not_found\"") && !body.contains("request.method_not_allowed"), "{m} {path} is not routed ({code}: {body})");
+        assert!(
+            !body.contains("\"request.not_found\"") && !body.contains("request.method_not_allowed"),
+            "{m} {path} is not routed ({code}: {body})"
+        );
     }
     // The browsable UI is served from the binary.
     let r = c.get(t.url("/api/docs/")).send().await.unwrap();
