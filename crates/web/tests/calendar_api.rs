@@ -661,12 +661,12 @@ async fn calendar_page_shows_the_year_and_lets_administrators_edit_it() {
         "{first_row}"
     );
     assert!(first_row.contains("26/11"));
-    // English labels come from the other catalogue.
+    // English labels come from the other catalogue (pages follow the language switch's cookie).
     let r = h
         .call(
             Request::builder()
                 .uri("/lich-lam-viec?nam=2019")
-                .header(header::ACCEPT_LANGUAGE, "en")
+                .header(header::COOKIE, "cqdt_lang=en")
                 .body(Body::empty())
                 .unwrap(),
         )
