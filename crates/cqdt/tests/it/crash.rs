@@ -95,8 +95,7 @@ async fn load_and_kill(
             t.await.unwrap();
         }
     }
-    let set = acknowledged.lock().unwrap().clone();
-    set
+    acknowledged.lock().unwrap().clone()
 }
 
 async fn check(db_url: &str, acknowledged: &BTreeSet<String>, backend: &str) {
