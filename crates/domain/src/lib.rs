@@ -5,9 +5,11 @@
 pub mod agency;
 pub mod audit;
 pub mod calendar;
+pub mod dossier;
 pub mod error;
 pub mod ids;
 pub mod policy;
+pub mod procedure;
 pub mod text;
 
 pub use error::{DomainError, ErrorCode};
