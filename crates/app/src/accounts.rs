@@ -220,7 +220,27 @@ impl App {
             None,
             Some(&user),
         );
-        self.store.user_insert(&user, &[], &audit).await?;
+        // Confirm the registration to the person, by the channel they registered with.
+        let (channel, to) = match (&user.email, &user.phone) {
+            (Some(e), _) => (crate::outbox::Channel::Email, e.clone()),
+            (None, Some(p)) => (crate::outbox::Channel::Sms, p.clone()),
+            (None, None) => return Err(AppError::internal("account without login")),
+        };
+        let notice = self.notification(
+            format!("user:{}:registered", user.id),
+            &crate::outbox::Notification {
+                channel,
+                to,
+                template: "account_registered".into(),
+                locale: user.locale.clone(),
+                vars: [("full_name".to_string(), user.full_name.clone())]
+                    .into_iter()
+                    .collect(),
+            },
+        )?;
+        self.store
+            .user_insert(&user, &[], &audit, &[notice])
+            .await?;
         Ok(user)
     }
 
@@ -294,7 +314,7 @@ impl App {
             None,
             Some(&(&user, &grants)),
         );
-        self.store.user_insert(&user, &grants, &audit).await?;
+        self.store.user_insert(&user, &grants, &audit, &[]).await?;
         Ok(user)
     }
 
@@ -336,7 +356,7 @@ impl App {
         };
         let audit =
             Ctx::cli().audit::<(), _>(now, "user.create_admin", "user", user.id, None, Some(&user));
-        self.store.user_insert(&user, &[grant], &audit).await?;
+        self.store.user_insert(&user, &[grant], &audit, &[]).await?;
         Ok(user)
     }
 
@@ -483,6 +503,15 @@ impl App {
                 self.authorize(ctx, Action::ManageUsers, Target::Agency(&ag.path))?;
             }
             None => self.authorize(ctx, Action::ManageRootAgency, Target::Platform)?,
+        }
+        // Nobody removes their own platform-wide administrator grant: only another platform
+        // administrator (or the command line) can, so the platform never loses its last one.
+        if !ctx.is_cli()
+            && ctx.actor.user_id() == Some(user)
+            && g.role == Role::Administrator
+            && g.agency_id.is_none()
+        {
+            return Err(AppError::new(ErrorCode::Forbidden).with_detail("own administrator grant"));
         }
         let audit = ctx.audit::<_, ()>(self.now_us(), "grant.delete", "user", user, Some(g), None);
         self.store.grant_delete(grant, &audit).await?;

@@ -246,15 +246,26 @@ impl App {
                     .map(|h| h.trim().to_string())
                     .collect();
                 let col = |name: &str| header.iter().position(|h| h == name);
+                // A bad header is a bad file (422), reported like a bad row: on line 1, naming
+                // the column.
+                let bad_header = |column: &str, code: ErrorCode| AppError {
+                    code: ErrorCode::ImportFormat,
+                    field: None,
+                    lines: vec![LineError {
+                        line: 1,
+                        field: Some(column.to_string()),
+                        code,
+                    }],
+                    detail: Some(format!("{code} column {column}")),
+                };
                 for h in &header {
                     if !CSV_HEADER.contains(&h.as_str()) {
-                        return Err(AppError::field(ErrorCode::UnknownField, h.clone())
-                            .with_detail(format!("unknown column {h}")));
+                        return Err(bad_header(h, ErrorCode::UnknownField));
                     }
                 }
                 for required in ["identifier", "kind", "name"] {
                     if col(required).is_none() {
-                        return Err(AppError::field(ErrorCode::MissingField, required));
+                        return Err(bad_header(required, ErrorCode::MissingField));
                     }
                 }
                 let mut out = Vec::new();

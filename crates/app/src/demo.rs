@@ -1,5 +1,5 @@
-//! Demo data of Tây Ninh (2019): the agency tree and one account per role. Loaded only when
-//! `cqdt serve` starts with no configuration, or by `cqdt seed --demo`.
+//! Demo data of Tây Ninh (2019): the agency tree, the procedure catalogue and one account per
+//! role. Loaded only when `cqdt serve` starts with no configuration, or by `cqdt seed --demo`.
 
 use crate::accounts::{RegisterInput, StaffInput};
 use crate::agencies::Format;
@@ -79,6 +79,7 @@ impl App {
         let ctx = Ctx::cli();
         self.agencies_import(&ctx, Format::Csv, AGENCIES_CSV.as_bytes())
             .await?;
+        self.seed_demo_procedures().await?;
         let mut out = Vec::new();
         for (email, name, agency, role) in STAFF {
             let input = StaffInput {

@@ -11,8 +11,11 @@ pub mod apikeys;
 pub mod audit;
 pub mod calendar;
 pub mod demo;
+pub mod dossiers;
 pub mod error;
+pub mod outbox;
 pub mod ports;
+pub mod procedures;
 pub mod store;
 
 use std::sync::Arc;

@@ -6,8 +6,10 @@ use crate::error::AppResult;
 use async_trait::async_trait;
 use cqdt_domain::agency::{Agency, AgencyFields};
 use cqdt_domain::audit::AuditEntry;
-use cqdt_domain::ids::{AgencyId, ApiKeyId, GrantId, UserId};
+use cqdt_domain::dossier::{Dossier, DossierEvent, ReturnMethod, StateName};
+use cqdt_domain::ids::{AgencyId, ApiKeyId, DossierId, GrantId, ProcedureId, UserId};
 use cqdt_domain::policy::Role;
+use cqdt_domain::procedure::{NormalisedValues, Procedure};
 use serde::Serialize;
 
 /// What an audit entry says before the store chains it.
@@ -144,11 +146,14 @@ pub trait Store: Send + Sync {
     async fn agency_child_count(&self, id: AgencyId) -> AppResult<i64>;
 
     // Accounts.
+    /// Insert an account with its grants, its audit entry and the side effects it causes
+    /// (e.g. the registration notice) in one transaction.
     async fn user_insert(
         &self,
         user: &User,
         grants: &[GrantRow],
         audit: &AuditDraft,
+        outbox: &[NewOutbox],
     ) -> AppResult<()>;
     async fn user_get(&self, id: UserId) -> AppResult<Option<User>>;
     async fn user_by_email(&self, email: &str) -> AppResult<Option<User>>;
@@ -201,4 +206,300 @@ pub trait Store: Send + Sync {
     async fn audit_page(&self, after: i64, limit: i64) -> AppResult<Vec<AuditEntry>>;
     /// The recorded head: last sequence number and hash.
     async fn audit_head(&self) -> AppResult<(i64, String)>;
+
+    // ---- Procedures and dossiers (issue 4): the catalogue, dossiers, their events and the
+    // per-agency daily code counters. Types below, after `OutgoingMessage`. ----
+    /// Insert procedure versions, all or nothing, with one audit entry each. A version whose
+    /// `current` flag is set makes the other versions of its national code not current.
+    async fn procedures_insert(
+        &self,
+        items: &[ProcedureRecord],
+        audits: &[AuditDraft],
+    ) -> AppResult<()>;
+    async fn procedure_get(&self, id: ProcedureId) -> AppResult<Option<ProcedureRecord>>;
+    /// The current version of every procedure, by national code.
+    async fn procedures_current(&self) -> AppResult<Vec<ProcedureRecord>>;
+    /// Current procedures matching the filter, ranked (exact name, then name prefix, then word
+    /// prefix, then anywhere; then by name), with the total before paging.
+    async fn procedures_search(
+        &self,
+        filter: &ProcedureFilter,
+    ) -> AppResult<(Vec<ProcedureRecord>, i64)>;
+    /// Create a dossier in one transaction: the audit entry first, then the agency's counter for
+    /// the local `day` (`INSERT … ON CONFLICT DO UPDATE … RETURNING`), then `build(counter)`
+    /// (which makes the code and applies the intake commands), then the dossier, its events
+    /// and the side effects (`outbox`).
+    async fn dossier_create(
+        &self,
+        agency_id: AgencyId,
+        day: chrono::NaiveDate,
+        audit: &AuditDraft,
+        outbox: &[NewOutbox],
+        build: DossierBuilder<'_>,
+    ) -> AppResult<DossierRecord>;
+    async fn dossier_get(&self, id: DossierId) -> AppResult<Option<DossierRecord>>;
+    async fn dossier_by_code(&self, code: &str) -> AppResult<Option<DossierRecord>>;
+    /// Save a dossier's new state with its new events, the audit entry and the side effects, in
+    /// one transaction, if its stored version is still `dossier.version` (else
+    /// `storage.conflict`, nothing written). The stored version becomes `dossier.version + 1`.
+    async fn dossier_update(
+        &self,
+        dossier: &DossierRecord,
+        events: &[DossierEvent],
+        audit: &AuditDraft,
+        outbox: &[NewOutbox],
+    ) -> AppResult<()>;
+    /// Every event of a dossier, in order, with its sequence number (from 1).
+    async fn dossier_events(&self, id: DossierId) -> AppResult<Vec<(i64, DossierEvent)>>;
+    /// A page of dossiers (due first) and the total.
+    async fn dossiers_list(&self, filter: &DossierFilter) -> AppResult<(Vec<DossierRecord>, i64)>;
+    /// Counts by state (and overdue) over the whole filter, ignoring paging.
+    async fn dossiers_counts(&self, filter: &DossierFilter) -> AppResult<Vec<StateCount>>;
+    /// The field and every event of the dossiers of an agency subtree (`path_prefix`, e.g.
+    /// `/a/b/`) received before `received_before_us` and not closed before `open_at_us`: what
+    /// Biểu II.06a of a period needs.
+    async fn dossier_histories(
+        &self,
+        path_prefix: &str,
+        received_before_us: i64,
+        open_at_us: i64,
+    ) -> AppResult<Vec<DossierHistory>>;
+    // ---- End of procedures and dossiers. ----
+
+    // ---- Outbox: side effects delivered at least once, idempotently. ----
+    /// Lease up to `limit` messages due at `now_us` until `now_us + lease_us` (so a crashed
+    /// dispatcher's messages come back), counting the attempt. Concurrent dispatchers on other
+    /// nodes never get the same message while its lease runs.
+    async fn outbox_claim(
+        &self,
+        now_us: i64,
+        lease_us: i64,
+        limit: i64,
+    ) -> AppResult<Vec<OutboxMessage>>;
+    async fn outbox_delivered(&self, id: &str, at_us: i64) -> AppResult<()>;
+    /// Record a failed attempt: retry at `retry_at_us`, or give up (`None`).
+    async fn outbox_failed(
+        &self,
+        id: &str,
+        error: &str,
+        retry_at_us: Option<i64>,
+        at_us: i64,
+    ) -> AppResult<()>;
+    async fn outbox_by_key(&self, key: &str) -> AppResult<Option<OutboxMessage>>;
+    async fn outbox_stats(&self) -> AppResult<OutboxStats>;
+    /// The default SMS gateway and e-mail sink: store a message once per key. Returns false
+    /// when the key was already delivered (a repeat).
+    async fn outgoing_insert(&self, m: &OutgoingMessage) -> AppResult<bool>;
+    async fn outgoing_list(&self, limit: i64) -> AppResult<Vec<OutgoingMessage>>;
+}
+
+/// A side effect to deliver after the transaction that caused it commits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewOutbox {
+    pub id: String,
+    pub idempotency_key: String,
+    pub topic: String,
+    pub payload: String,
+    pub created_at_us: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutboxMessage {
+    pub id: String,
+    pub idempotency_key: String,
+    pub topic: String,
+    pub payload: String,
+    pub created_at_us: i64,
+    pub available_at_us: i64,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub delivered_at_us: Option<i64>,
+    pub dead_at_us: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct OutboxStats {
+    pub pending: i64,
+    pub delivered: i64,
+    pub dead: i64,
+}
+
+/// A message that left through the default gateway (SMS, or e-mail without SMTP).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutgoingMessage {
+    pub idempotency_key: String,
+    pub channel: String,
+    pub recipient: String,
+    pub subject: Option<String>,
+    pub body: String,
+    pub created_at_us: i64,
+}
+
+// ---- Procedures and dossiers (issue 4) ----
+
+/// Administrative level of a procedure (cấp thực hiện).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProcedureLevel {
+    /// Cấp tỉnh.
+    Province,
+    /// Cấp huyện.
+    District,
+    /// Cấp xã.
+    Commune,
+}
+
+impl ProcedureLevel {
+    pub const ALL: [ProcedureLevel; 3] = [
+        ProcedureLevel::Province,
+        ProcedureLevel::District,
+        ProcedureLevel::Commune,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProcedureLevel::Province => "province",
+            ProcedureLevel::District => "district",
+            ProcedureLevel::Commune => "commune",
+        }
+    }
+    pub fn parse(s: &str) -> Option<ProcedureLevel> {
+        Self::ALL.into_iter().find(|l| l.as_str() == s.trim())
+    }
+}
+
+/// What the catalogue keeps beside the domain's procedure: notes of the source data.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct ProcedureNotes {
+    /// How the legal time is counted, as published ("kể từ ngày nhận đủ hồ sơ hợp lệ").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legal_days_note: Option<String>,
+    /// What the source data could not confirm.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unconfirmed: Vec<serde_json::Value>,
+    /// Where the data comes from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<serde_json::Value>,
+}
+
+/// One stored version of a procedure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProcedureRecord {
+    pub id: ProcedureId,
+    pub procedure: Procedure,
+    pub level: ProcedureLevel,
+    pub notes: ProcedureNotes,
+    /// The version in effect for new dossiers.
+    pub current: bool,
+    pub created_at_us: i64,
+    pub updated_at_us: i64,
+}
+
+/// What to look for in the catalogue (current versions only).
+#[derive(Debug, Clone, Default)]
+pub struct ProcedureFilter {
+    /// Folded text (`text::fold`): words of the name, or a national code.
+    pub query: Option<String>,
+    /// Folded field name, exactly.
+    pub field: Option<String>,
+    pub level: Option<ProcedureLevel>,
+    /// Only procedures this agency implements.
+    pub agency: Option<AgencyId>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// The applicant as a dossier records them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Applicant {
+    /// The applicant's account, when there is one (online submission, or linked at the desk).
+    pub user_id: Option<UserId>,
+    pub name: String,
+    pub id_number: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub address: Option<String>,
+}
+
+/// A stored dossier: the aggregate and what lists, lookups and reports query. `state`,
+/// `national_status`, `channel`, the received / finished instants, `timeliness` and
+/// `clock_paused` are the aggregate's own; `due_at_us` and `appointment_at_us` come from the
+/// last event (the deadline engine's dates); `closed_at_us` is when it first reached result
+/// ready, returned, withdrawn or stopped.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DossierRecord {
+    pub id: DossierId,
+    pub code: String,
+    pub agency_id: AgencyId,
+    /// The receiving agency's path, root first.
+    pub agency_path: Vec<AgencyId>,
+    pub procedure_id: ProcedureId,
+    pub applicant: Applicant,
+    pub form_values: NormalisedValues,
+    /// How the applicant wants the result.
+    pub return_method: Option<ReturnMethod>,
+    pub dossier: Dossier,
+    pub due_at_us: Option<i64>,
+    pub appointment_at_us: Option<i64>,
+    pub closed_at_us: Option<i64>,
+    /// Optimistic concurrency: the stored version this record was read at.
+    pub version: i64,
+    pub created_at_us: i64,
+    pub updated_at_us: i64,
+}
+
+/// What `Store::dossier_create` runs inside its transaction once it has the day's counter: the
+/// new dossier (with its code) and its first events.
+pub type DossierBuilder<'a> =
+    Box<dyn FnOnce(u32) -> AppResult<(DossierRecord, Vec<DossierEvent>)> + Send + 'a>;
+
+/// One part of a worklist: dossiers under an agency subtree (`path_prefix`, empty for all) in
+/// some states (empty for any).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DossierScope {
+    pub path_prefix: String,
+    pub states: Vec<StateName>,
+}
+
+/// Which dossiers to list: in any of the scopes (or the applicant's own), then narrowed.
+#[derive(Debug, Clone, Default)]
+pub struct DossierFilter {
+    pub scopes: Vec<DossierScope>,
+    /// Only this applicant's dossiers (alone, or within the scopes).
+    pub applicant: Option<UserId>,
+    pub states: Vec<StateName>,
+    pub procedure_id: Option<ProcedureId>,
+    /// Overdue (`true`) or not (`false`) at `now_us`: open, clock running and past due.
+    pub overdue: Option<bool>,
+    pub now_us: i64,
+    /// Folded text: code, applicant name, ID number or phone.
+    pub query: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// How many dossiers of the filter are in a state, and how many of them are overdue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct StateCount {
+    pub state: StateName,
+    pub total: i64,
+    pub overdue: i64,
+}
+
+/// A dossier's history for the reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DossierHistory {
+    pub dossier_id: DossierId,
+    /// Field (lĩnh vực) of the procedure version it was submitted under.
+    pub field: String,
+    pub events: Vec<DossierEvent>,
+}
+
+/// The `/a/b/` form of an agency path (as stored in `agencies.path` and `dossiers.agency_path`).
+pub fn path_string(path: &[AgencyId]) -> String {
+    let mut s = String::from("/");
+    for a in path {
+        s.push_str(&a.to_string());
+        s.push('/');
+    }
+    s
 }

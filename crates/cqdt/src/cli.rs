@@ -12,6 +12,8 @@ use std::ffi::OsString;
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 #[derive(Parser, Debug)]
@@ -491,6 +493,16 @@ async fn serve(config: Config, zero_config: bool) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(&config.server.listen)
         .await
         .map_err(|e| format!("{}: {e}", config.server.listen))?;
+    let dispatcher_stop = Arc::new(AtomicBool::new(false));
+    let dispatcher = if config.notifications.dispatch {
+        Some(server::spawn_dispatcher(
+            app.clone(),
+            &config.notifications,
+            dispatcher_stop.clone(),
+        )?)
+    } else {
+        None
+    };
     let running = server::start(app, server::web_config(&config), listener)
         .await
         .map_err(|e| e.to_string())?;
@@ -517,8 +529,15 @@ async fn serve(config: Config, zero_config: bool) -> Result<(), String> {
     tracing::info!(addr = %running.addr, ms = elapsed.as_millis() as u64, "ready");
     shutdown_signal().await;
     println!("Đang dừng: chờ các yêu cầu đang xử lý hoàn tất…");
+    dispatcher_stop.store(true, Ordering::SeqCst);
     let grace = std::time::Duration::from_secs(config.server.shutdown_grace_secs);
-    match tokio::time::timeout(grace, running.stop()).await {
+    let stopped = tokio::time::timeout(grace, running.stop()).await;
+    if let Some(d) = dispatcher {
+        // The dispatcher finishes the message in hand; anything not marked delivered is sent
+        // again after a restart (at least once), and receivers drop repeats by key.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), d).await;
+    }
+    match stopped {
         Ok(r) => r.map_err(|e| e.to_string()),
         Err(_) => Err("hết thời gian chờ dừng (shutdown grace period elapsed)".into()),
     }

@@ -25,7 +25,32 @@ pub struct Config {
     pub server: ServerConfig,
     pub database: DatabaseConfig,
     pub security: SecurityConfig,
+    pub notifications: NotificationsConfig,
     pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotificationsConfig {
+    /// Deliver the outbox from this process.
+    pub dispatch: bool,
+    /// How often the dispatcher looks for due messages, in milliseconds.
+    pub dispatch_interval_ms: u64,
+    /// `smtp://host:port`; empty: e-mails go to the table administrators read.
+    pub smtp_url: String,
+    /// Sender of e-mails.
+    pub from: String,
+}
+
+impl Default for NotificationsConfig {
+    fn default() -> Self {
+        NotificationsConfig {
+            dispatch: true,
+            dispatch_interval_ms: 1000,
+            smtp_url: String::new(),
+            from: "Chính quyền điện tử tỉnh Tây Ninh <noreply@tayninh.gov.vn>".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -251,6 +276,14 @@ login_max_failures_account = 5
 login_max_failures_address = 20
 login_window_secs = 900
 password_min_len = 8
+
+[notifications]
+# Deliver the outbox (e-mail, SMS) from this process; with several nodes any may do it.
+dispatch = true
+dispatch_interval_ms = 1000
+# "smtp://host:port" of the mail relay; empty: e-mails are kept in the outgoing-messages table.
+smtp_url = ""
+from = "Chính quyền điện tử tỉnh Tây Ninh <noreply@tayninh.gov.vn>"
 
 [log]
 # "text" or "json" (one JSON object a line).

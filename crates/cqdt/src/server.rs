@@ -91,3 +91,33 @@ pub async fn start(app: App, web: WebConfig, listener: TcpListener) -> std::io::
         handle,
     })
 }
+
+/// The outbox dispatcher: delivers due messages every `interval` until `stop` turns true.
+pub fn spawn_dispatcher(
+    app: App,
+    notifications: &crate::config::NotificationsConfig,
+    stop: Arc<AtomicBool>,
+) -> Result<tokio::task::JoinHandle<()>, String> {
+    let smtp = if notifications.smtp_url.trim().is_empty() {
+        None
+    } else {
+        Some(
+            cqdt_exchange::SmtpSettings::from_url(
+                notifications.smtp_url.trim(),
+                &notifications.from,
+            )
+            .map_err(|e| format!("notifications.smtp_url: {e}"))?,
+        )
+    };
+    let deliverer =
+        cqdt_exchange::NotificationDeliverer::new(app.store.clone(), app.clock.clone(), smtp)?;
+    let interval = std::time::Duration::from_millis(notifications.dispatch_interval_ms.max(50));
+    Ok(tokio::spawn(async move {
+        while !stop.load(Ordering::SeqCst) {
+            if let Err(e) = app.dispatch_all(&deliverer).await {
+                tracing::warn!(error = %e, "outbox dispatch failed; will retry");
+            }
+            tokio::time::sleep(interval).await;
+        }
+    }))
+}

@@ -86,6 +86,45 @@ error_codes! {
     CalendarInvalidPause = ("calendar.invalid_pause", 422),
     CalendarInvalidExtension = ("calendar.invalid_extension", 422),
     CalendarNotAWorkingDay = ("calendar.not_a_working_day", 422),
+    // The procedure catalogue (`procedure::ProcedureError::CODES`, then the application's own).
+    ProcedureParse = ("procedure.parse", 422),
+    ProcedureInvalidNationalCode = ("procedure.invalid_national_code", 422),
+    ProcedureInvalidLocalCode = ("procedure.invalid_local_code", 422),
+    ProcedureRequired = ("procedure.required", 422),
+    ProcedureTooLong = ("procedure.too_long", 422),
+    ProcedureInvalid = ("procedure.invalid", 422),
+    ProcedureDuplicateKey = ("procedure.duplicate_key", 422),
+    ProcedureNoAgency = ("procedure.no_agency", 422),
+    ProcedureAllotmentMismatch = ("procedure.allotment_mismatch", 422),
+    ProcedureAllotmentUnitMismatch = ("procedure.allotment_unit_mismatch", 422),
+    ProcedureInvalidDates = ("procedure.invalid_dates", 422),
+    ProcedureInvalidVersion = ("procedure.invalid_version", 422),
+    ProcedureNotFound = ("procedure.not_found", 404),
+    ProcedureNotInEffect = ("procedure.not_in_effect", 409),
+    ProcedureNotOfferedByAgency = ("procedure.not_offered_by_agency", 422),
+    // Dossiers (`dossier::DossierError::CODES`, then the application's own).
+    DossierIllegalTransition = ("dossier.illegal_transition", 409),
+    DossierSupplementAlreadyRequested = ("dossier.supplement_already_requested", 409),
+    DossierApologyAlreadyIssued = ("dossier.apology_already_issued", 409),
+    DossierApologyNotLate = ("dossier.apology_not_late", 409),
+    DossierClockPaused = ("dossier.clock_paused", 409),
+    DossierReasonsRequired = ("dossier.reasons_required", 422),
+    DossierTextRequired = ("dossier.text_required", 422),
+    DossierInvalidStep = ("dossier.invalid_step", 422),
+    DossierStepsRemaining = ("dossier.steps_remaining", 409),
+    DossierOnlineNotAllowed = ("dossier.online_not_allowed", 409),
+    DossierReturnMethodNotAllowed = ("dossier.return_method_not_allowed", 422),
+    DossierAlreadyEvaluated = ("dossier.already_evaluated", 409),
+    DossierInvalidEvaluation = ("dossier.invalid_evaluation", 422),
+    DossierTimeWentBackwards = ("dossier.time_went_backwards", 409),
+    DossierCodeDateMismatch = ("dossier.code_date_mismatch", 409),
+    DossierInvalidCode = ("dossier.invalid_code", 422),
+    DossierCodeSequenceOutOfRange = ("dossier.code_sequence_out_of_range", 409),
+    DossierInvalidAppointment = ("dossier.invalid_appointment", 422),
+    DossierDeadline = ("dossier.deadline", 422),
+    DossierInvalidReportPeriod = ("dossier.invalid_report_period", 422),
+    DossierNotFound = ("dossier.not_found", 404),
+    DossierLookupFailed = ("dossier.lookup_failed", 404),
     StorageConflict = ("storage.conflict", 409),
     StorageUnavailable = ("storage.unavailable", 503),
     BackupUnsupported = ("backup.unsupported", 422),
@@ -136,6 +175,37 @@ mod tests {
             assert!(seen.insert(c.as_str()), "duplicate code {}", c.as_str());
             assert_eq!(ErrorCode::parse(c.as_str()), Some(*c));
             assert!((400..600).contains(&c.http_status()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod catalogue_tests {
+    use super::ErrorCode;
+    use crate::dossier::DossierError;
+    use crate::procedure::ProcedureError;
+
+    /// Every machine code the catalogue and dossier domains answer with is an `ErrorCode`, so
+    /// the API can render it (with its messages) and the application can map it by its text.
+    #[test]
+    fn procedure_and_dossier_codes_are_error_codes() {
+        for code in ProcedureError::CODES.iter().chain(DossierError::CODES) {
+            let c = ErrorCode::parse(code).unwrap_or_else(|| panic!("{code} is not an ErrorCode"));
+            let expected = match *code {
+                "dossier.illegal_transition"
+                | "dossier.supplement_already_requested"
+                | "dossier.apology_already_issued"
+                | "dossier.apology_not_late"
+                | "dossier.clock_paused"
+                | "dossier.steps_remaining"
+                | "dossier.online_not_allowed"
+                | "dossier.already_evaluated"
+                | "dossier.time_went_backwards"
+                | "dossier.code_date_mismatch"
+                | "dossier.code_sequence_out_of_range" => 409,
+                _ => 422,
+            };
+            assert_eq!(c.http_status(), expected, "{code}");
         }
     }
 }

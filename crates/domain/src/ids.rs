@@ -24,4 +24,12 @@ macro_rules! id_type {
     )*};
 }
 
-id_type!(AgencyId, UserId, GrantId, ApiKeyId, AuditId);
+id_type!(
+    AgencyId,
+    UserId,
+    GrantId,
+    ApiKeyId,
+    AuditId,
+    ProcedureId,
+    DossierId
+);

@@ -169,10 +169,16 @@ pub enum Action {
     EnterIndicators,
     /// See the province's dashboard.
     ViewDashboard,
+    /// Read the public procedure catalogue.
+    ViewProcedures,
+    /// Act as the applicant of a dossier: submit online, answer a supplement request, withdraw,
+    /// rate the handling, read one's own dossiers. The target is the applicant's account
+    /// (`Target::Account`): only that citizen (or business) may.
+    ActAsApplicant,
 }
 
 impl Action {
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 20] = [
         Action::ViewAgencies,
         Action::ManageAgency,
         Action::ManageRootAgency,
@@ -191,13 +197,19 @@ impl Action {
         Action::ManageMeeting,
         Action::EnterIndicators,
         Action::ViewDashboard,
+        Action::ViewProcedures,
+        Action::ActAsApplicant,
     ];
 
     /// Roles that may perform this action on their subtree.
     fn roles(self) -> &'static [Role] {
         use Role::*;
         match self {
-            Action::ViewAgencies | Action::ViewCalendar | Action::ViewOwnAccount => &[],
+            Action::ViewAgencies
+            | Action::ViewCalendar
+            | Action::ViewProcedures
+            | Action::ViewOwnAccount
+            | Action::ActAsApplicant => &[],
             Action::ManageAgency
             | Action::ManageRootAgency
             | Action::ManageUsers
@@ -269,7 +281,10 @@ fn grant_covers(grant: &Grant, target: &Target<'_>) -> bool {
 /// The one policy function.
 pub fn decide(actor: &Actor, action: Action, target: Target<'_>) -> Decision {
     // Public reads.
-    if matches!(action, Action::ViewAgencies | Action::ViewCalendar) {
+    if matches!(
+        action,
+        Action::ViewAgencies | Action::ViewCalendar | Action::ViewProcedures
+    ) {
         return Decision::Allow;
     }
     match actor {
@@ -299,6 +314,9 @@ pub fn decide(actor: &Actor, action: Action, target: Target<'_>) -> Decision {
                 Decision::Allow
             }
             (Action::ViewAccount, Target::Account { user: u, .. }) if u == *user => Decision::Allow,
+            (Action::ActAsApplicant, Target::Account { user: u, .. }) if u == *user => {
+                Decision::Allow
+            }
             _ => Decision::Deny,
         },
         Actor::Staff { user, grants } => {

@@ -593,9 +593,14 @@ fn normalise_value(field: &FormField, raw: &str) -> Result<String, ErrorCode> {
 pub struct RouteStep {
     /// What the step is, e.g. "Thẩm định hồ sơ".
     pub name: String,
-    /// Unit or agency in charge; required for an inter-agency step.
+    /// Unit or agency in charge, when it is an agency of the platform; an inter-agency step
+    /// names it here or in `unit`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agency: Option<AgencyId>,
+    /// The unit in charge as text, e.g. "Chi cục Thuế" for an inter-agency step whose agency is
+    /// not on the platform (central-government offices), or "Phòng Tư pháp".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
     /// Role that acts at the step.
     pub role: Role,
     /// Allotted time (working days, half-days, or working minutes when the legal time is in
@@ -783,7 +788,15 @@ impl Procedure {
         for (i, s) in self.route.iter().enumerate() {
             let path = format!("route[{i}]");
             require(&s.name, &format!("{path}.name"), 300, &mut errors);
-            if s.inter_agency && s.agency.is_none() {
+            if let Some(u) = &s.unit
+                && u.chars().count() > 300
+            {
+                errors.push(ProcedureError::TooLong {
+                    path: format!("{path}.unit"),
+                    max: 300,
+                });
+            }
+            if s.inter_agency && s.agency.is_none() && s.unit.is_none() {
                 errors.push(ProcedureError::Required {
                     path: format!("{path}.agency"),
                 });
@@ -824,6 +837,7 @@ impl Procedure {
         self.form.normalise_text();
         for s in &mut self.route {
             s.name = nfc(&s.name);
+            s.unit = nfc_opt(s.unit.as_deref());
         }
         self.result = nfc(&self.result);
         for b in &mut self.legal_basis {

@@ -67,6 +67,7 @@ fn step(name: &str, role: Role, allotted: WorkDuration) -> RouteStep {
     RouteStep {
         name: name.into(),
         agency: None,
+        unit: None,
         role,
         allotted,
         inter_agency: false,

@@ -220,7 +220,7 @@ fn action_is_known(a: Action) -> bool {
         ViewAgencies | ManageAgency | ManageRootAgency | ViewUsers | ManageUsers
         | ViewOwnAccount | ViewAccount | ViewAudit | ManageApiKeys | ManageCalendar
         | ViewCalendar | ReceiveDossier | ProcessDossier | Approve | RegisterDocument
-        | ManageMeeting | EnterIndicators | ViewDashboard => true,
+        | ManageMeeting | EnterIndicators | ViewDashboard | ViewProcedures | ActAsApplicant => true,
     }
 }
 
@@ -271,6 +271,8 @@ const STAFF: &[(Role, Action, [&str; 4])] = &[
     (Administrator, ManageMeeting,        [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (Administrator, EnterIndicators,      [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (Administrator, ViewDashboard,        ["A AAAAA AAA", ". AAAAA AA.", ". ...AA AA.", ". .A... A.."]),
+    (Administrator, ViewProcedures,       ["A AAAAA AAA", "A AAAAA AAA", "A AAAAA AAA", "A AAAAA AAA"]),
+    (Administrator, ActAsApplicant,       [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
 
     (OneStopOfficer, ViewAgencies,        ["A AAAAA AAA", "A AAAAA AAA", "A AAAAA AAA", "A AAAAA AAA"]),
     (OneStopOfficer, ManageAgency,        [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
@@ -290,6 +292,8 @@ const STAFF: &[(Role, Action, [&str; 4])] = &[
     (OneStopOfficer, ManageMeeting,       [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (OneStopOfficer, EnterIndicators,     [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (OneStopOfficer, ViewDashboard,       [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
+    (OneStopOfficer, ViewProcedures,      ["A AAAAA AAA", "A AAAAA AAA", "A AAAAA AAA", "A AAAAA AAA"]),
+    (OneStopOfficer, ActAsApplicant,      [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
 
     (Specialist, ViewAgencies,            ["A AAAAA AAA", "A AAAAA AAA", "A AAAAA AAA", "A AAAAA AAA"]),
     (Specialist, ManageAgency,            [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
@@ -309,6 +313,8 @@ const STAFF: &[(Role, Action, [&str; 4])] = &[
     (Specialist, ManageMeeting,           [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (Specialist, EnterIndicators,         [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (Specialist, ViewDashboard,           [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
+    (Specialist, ViewProcedures,          ["A AAAAA AAA", "A AAAAA AAA", "A AAAAA AAA", "A AAAAA AAA"]),
+    (Specialist, ActAsApplicant,          [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
 
     (Leader, ViewAgencies,                ["A AAAAA AAA", "A AAAAA AAA", "A AAAAA AAA", "A AAAAA AAA"]),
     (Leader, ManageAgency,                [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
@@ -328,6 +334,8 @@ const STAFF: &[(Role, Action, [&str; 4])] = &[
     (Leader, ManageMeeting,               [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (Leader, EnterIndicators,             [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (Leader, ViewDashboard,               ["A AAAAA AAA", ". AAAAA AA.", ". ...AA AA.", ". .A... A.."]),
+    (Leader, ViewProcedures,              ["A AAAAA AAA", "A AAAAA AAA", "A AAAAA AAA", "A AAAAA AAA"]),
+    (Leader, ActAsApplicant,              [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
 
     (Clerk, ViewAgencies,                 ["A AAAAA AAA", "A AAAAA AAA", "A AAAAA AAA", "A AAAAA AAA"]),
     (Clerk, ManageAgency,                 [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
@@ -347,6 +355,8 @@ const STAFF: &[(Role, Action, [&str; 4])] = &[
     (Clerk, ManageMeeting,                [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (Clerk, EnterIndicators,              [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (Clerk, ViewDashboard,                [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
+    (Clerk, ViewProcedures,               ["A AAAAA AAA", "A AAAAA AAA", "A AAAAA AAA", "A AAAAA AAA"]),
+    (Clerk, ActAsApplicant,               [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
 
     (MeetingSecretary, ViewAgencies,      ["A AAAAA AAA", "A AAAAA AAA", "A AAAAA AAA", "A AAAAA AAA"]),
     (MeetingSecretary, ManageAgency,      [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
@@ -366,6 +376,8 @@ const STAFF: &[(Role, Action, [&str; 4])] = &[
     (MeetingSecretary, ManageMeeting,     ["A AAAAA AAA", ". AAAAA AA.", ". ...AA AA.", ". .A... A.."]),
     (MeetingSecretary, EnterIndicators,   [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (MeetingSecretary, ViewDashboard,     [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
+    (MeetingSecretary, ViewProcedures,    ["A AAAAA AAA", "A AAAAA AAA", "A AAAAA AAA", "A AAAAA AAA"]),
+    (MeetingSecretary, ActAsApplicant,    [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
 
     (StatisticsOfficer, ViewAgencies,     ["A AAAAA AAA", "A AAAAA AAA", "A AAAAA AAA", "A AAAAA AAA"]),
     (StatisticsOfficer, ManageAgency,     [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
@@ -385,6 +397,8 @@ const STAFF: &[(Role, Action, [&str; 4])] = &[
     (StatisticsOfficer, ManageMeeting,    [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (StatisticsOfficer, EnterIndicators,  ["A AAAAA AAA", ". AAAAA AA.", ". ...AA AA.", ". .A... A.."]),
     (StatisticsOfficer, ViewDashboard,    [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
+    (StatisticsOfficer, ViewProcedures,   ["A AAAAA AAA", "A AAAAA AAA", "A AAAAA AAA", "A AAAAA AAA"]),
+    (StatisticsOfficer, ActAsApplicant,   [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
 
     (ProvinceViewer, ViewAgencies,        ["A AAAAA AAA", "A AAAAA AAA", "A AAAAA AAA", "A AAAAA AAA"]),
     (ProvinceViewer, ManageAgency,        [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
@@ -404,6 +418,8 @@ const STAFF: &[(Role, Action, [&str; 4])] = &[
     (ProvinceViewer, ManageMeeting,       [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (ProvinceViewer, EnterIndicators,     [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (ProvinceViewer, ViewDashboard,       ["A AAAAA AAA", ". AAAAA AA.", ". ...AA AA.", ". .A... A.."]),
+    (ProvinceViewer, ViewProcedures,      ["A AAAAA AAA", "A AAAAA AAA", "A AAAAA AAA", "A AAAAA AAA"]),
+    (ProvinceViewer, ActAsApplicant,      [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
 ];
 
 #[test]
@@ -452,7 +468,7 @@ fn staff_without_grants() {
     let ts = targets((ME, Some(PATH_X)), CITIZEN);
     for action in Action::ALL {
         let want = match action {
-            ViewAgencies | ViewCalendar => "A AAAAA AAA",
+            ViewAgencies | ViewCalendar | ViewProcedures => "A AAAAA AAA",
             ViewOwnAccount | ViewAccount => ". ..... A..",
             _ => ". ..... ...",
         };
@@ -486,6 +502,8 @@ const ANONYMOUS: &[(Action, &str)] = &[
     (ManageMeeting,    "L LLLLL LLL"),
     (EnterIndicators,  "L LLLLL LLL"),
     (ViewDashboard,    "L LLLLL LLL"),
+    (ViewProcedures,   "A AAAAA AAA"),
+    (ActAsApplicant,   "L LLLLL LLL"),
 ];
 
 /// A citizen. "Own account" column: the citizen's own account (agency None); the "citizen
@@ -510,6 +528,9 @@ const CITIZEN_TABLE: &[(Action, &str)] = &[
     (ManageMeeting,    ". ..... ..."),
     (EnterIndicators,  ". ..... ..."),
     (ViewDashboard,    ". ..... ..."),
+    (ViewProcedures,   "A AAAAA AAA"),
+    // The applicant's own account only (the target of every applicant action).
+    (ActAsApplicant,   ". ..... A.."),
 ];
 
 fn assert_covers_every_action(name: &str, actions: &[Action]) {
@@ -592,6 +613,8 @@ const KEYS: &[(Action, Option<Scope>, [&str; 3])] = &[
     (ManageMeeting,    None,                [". ..... ...", ". ..... ...", ". ..... ..."]),
     (EnterIndicators,  None,                [". ..... ...", ". ..... ...", ". ..... ..."]),
     (ViewDashboard,    None,                [". ..... ...", ". ..... ...", ". ..... ..."]),
+    (ViewProcedures,   None,                ["A AAAAA AAA", "A AAAAA AAA", "A AAAAA AAA"]),
+    (ActAsApplicant,   None,                [". ..... ...", ". ..... ...", ". ..... ..."]),
 ];
 
 #[test]

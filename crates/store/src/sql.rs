@@ -4,7 +4,8 @@
 use crate::db_err;
 use async_trait::async_trait;
 use cqdt_app::store::{
-    ApiKeyRow, AuditDraft, GrantRow, NewAgency, SessionRow, User, UserFilter, UserKind,
+    ApiKeyRow, AuditDraft, GrantRow, NewAgency, NewOutbox, OutboxMessage, OutboxStats,
+    OutgoingMessage, SessionRow, User, UserFilter, UserKind,
 };
 use cqdt_app::{AppError, AppResult, Store};
 use cqdt_domain::ErrorCode;
@@ -14,6 +15,14 @@ use cqdt_domain::ids::{AgencyId, ApiKeyId, GrantId, UserId};
 use cqdt_domain::policy::Role;
 use cqdt_domain::text::fold;
 use sqlx::Row;
+// Procedures and dossiers (issue 4).
+use cqdt_app::store::{
+    Applicant, DossierBuilder, DossierFilter, DossierHistory, DossierRecord, ProcedureFilter,
+    ProcedureLevel, ProcedureNotes, ProcedureRecord, StateCount, path_string,
+};
+use cqdt_domain::dossier::{Dossier, DossierEvent, ReturnMethod, StateName};
+use cqdt_domain::ids::{DossierId, ProcedureId};
+use cqdt_domain::procedure::{NormalisedValues, Procedure};
 
 pub struct SqliteStore {
     pub pool: sqlx::SqlitePool,
@@ -62,11 +71,12 @@ fn date_of(s: Option<String>) -> AppResult<Option<chrono::NaiveDate>> {
 const AGENCY_COLS: &str = "id, parent_id, identifier, level, path, kind, name, short_name, address, phone, email, valid_from, valid_to, gso_code, note";
 const USER_COLS: &str = "id, kind, email, phone, full_name, id_number, agency_id, password_hash, disabled, locale, created_at_us";
 const AUDIT_COLS: &str = "seq, at_us, actor, ip, action, target_type, target_id, before_digest, after_digest, prev_hash, hash";
+const OUTBOX_COLS: &str = "id, idempotency_key, topic, payload, created_at_us, available_at_us, attempts, last_error, delivered_at_us, dead_at_us";
 const KEY_COLS: &str =
     "id, name, prefix, secret_hash, scopes, agency_id, created_by, created_at_us, revoked_at_us";
 
 macro_rules! sql_store {
-    ($store:ident, $db:ty, $row:ty, $backend:literal) => {
+    ($store:ident, $db:ty, $row:ty, $backend:literal, $claim_lock:literal) => {
         impl $store {
             fn agency_from(r: &$row) -> AppResult<Agency> {
                 let g = |c: &str| r.try_get::<Option<String>, _>(c).map_err(db_err);
@@ -208,6 +218,39 @@ macro_rules! sql_store {
                     .await
                     .map_err(db_err)?;
                 Ok(())
+            }
+
+            /// Put side effects in the outbox inside the caller's transaction.
+            async fn enqueue(tx: &mut sqlx::Transaction<'_, $db>, items: &[NewOutbox]) -> AppResult<()> {
+                for m in items {
+                    sqlx::query(&format!(
+                        "INSERT INTO outbox (id, idempotency_key, topic, payload, created_at_us, available_at_us, attempts) VALUES ($1, $2, $3, $4, $5, $5, 0)"
+                    ))
+                    .bind(&m.id)
+                    .bind(&m.idempotency_key)
+                    .bind(&m.topic)
+                    .bind(&m.payload)
+                    .bind(m.created_at_us)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db_err)?;
+                }
+                Ok(())
+            }
+
+            fn outbox_from(r: &$row) -> AppResult<OutboxMessage> {
+                Ok(OutboxMessage {
+                    id: r.try_get("id").map_err(db_err)?,
+                    idempotency_key: r.try_get("idempotency_key").map_err(db_err)?,
+                    topic: r.try_get("topic").map_err(db_err)?,
+                    payload: r.try_get("payload").map_err(db_err)?,
+                    created_at_us: r.try_get("created_at_us").map_err(db_err)?,
+                    available_at_us: r.try_get("available_at_us").map_err(db_err)?,
+                    attempts: r.try_get("attempts").map_err(db_err)?,
+                    last_error: r.try_get("last_error").map_err(db_err)?,
+                    delivered_at_us: r.try_get("delivered_at_us").map_err(db_err)?,
+                    dead_at_us: r.try_get("dead_at_us").map_err(db_err)?,
+                })
             }
 
             async fn one_user(&self, col: &str, v: &str) -> AppResult<Option<User>> {
@@ -388,9 +431,10 @@ macro_rules! sql_store {
                 Ok(n)
             }
 
-            async fn user_insert(&self, u: &User, grants: &[GrantRow], audit: &AuditDraft) -> AppResult<()> {
+            async fn user_insert(&self, u: &User, grants: &[GrantRow], audit: &AuditDraft, outbox: &[NewOutbox]) -> AppResult<()> {
                 let mut tx = self.pool.begin().await.map_err(db_err)?;
                 Self::append(&mut tx, audit).await?;
+                Self::enqueue(&mut tx, outbox).await?;
                 sqlx::query(&format!(
                     "INSERT INTO users ({USER_COLS}, name_folded) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
                 ))
@@ -767,6 +811,121 @@ macro_rules! sql_store {
                 rows.iter().map(Self::audit_from).collect()
             }
 
+            async fn outbox_claim(&self, now_us: i64, lease_us: i64, limit: i64) -> AppResult<Vec<OutboxMessage>> {
+                let rows = sqlx::query(&format!(
+                    "UPDATE outbox SET available_at_us = $1 + $2, attempts = attempts + 1 WHERE id IN \
+                     (SELECT id FROM outbox WHERE delivered_at_us IS NULL AND dead_at_us IS NULL AND available_at_us <= $1 \
+                      ORDER BY available_at_us, id LIMIT $3 {}) RETURNING {OUTBOX_COLS}",
+                    $claim_lock
+                ))
+                .bind(now_us)
+                .bind(lease_us)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                let mut v: Vec<OutboxMessage> = rows.iter().map(Self::outbox_from).collect::<AppResult<_>>()?;
+                v.sort_by(|a, b| (a.created_at_us, &a.id).cmp(&(b.created_at_us, &b.id)));
+                Ok(v)
+            }
+
+            async fn outbox_delivered(&self, id: &str, at_us: i64) -> AppResult<()> {
+                sqlx::query("UPDATE outbox SET delivered_at_us = $2, last_error = NULL WHERE id = $1")
+                    .bind(id)
+                    .bind(at_us)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn outbox_failed(&self, id: &str, error: &str, retry_at_us: Option<i64>, at_us: i64) -> AppResult<()> {
+                let error: String = error.chars().take(1000).collect();
+                match retry_at_us {
+                    Some(t) => sqlx::query("UPDATE outbox SET available_at_us = $2, last_error = $3 WHERE id = $1")
+                        .bind(id)
+                        .bind(t)
+                        .bind(&error)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(db_err)?,
+                    None => sqlx::query("UPDATE outbox SET dead_at_us = $2, last_error = $3 WHERE id = $1")
+                        .bind(id)
+                        .bind(at_us)
+                        .bind(&error)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(db_err)?,
+                };
+                Ok(())
+            }
+
+            async fn outbox_by_key(&self, key: &str) -> AppResult<Option<OutboxMessage>> {
+                let row = sqlx::query(&format!("SELECT {OUTBOX_COLS} FROM outbox WHERE idempotency_key = $1"))
+                    .bind(key)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                row.as_ref().map(Self::outbox_from).transpose()
+            }
+
+            async fn outbox_stats(&self) -> AppResult<OutboxStats> {
+                let r = sqlx::query(
+                    "SELECT \
+                     (SELECT COUNT(*) FROM outbox WHERE delivered_at_us IS NULL AND dead_at_us IS NULL) AS pending, \
+                     (SELECT COUNT(*) FROM outbox WHERE delivered_at_us IS NOT NULL) AS delivered, \
+                     (SELECT COUNT(*) FROM outbox WHERE dead_at_us IS NOT NULL) AS dead",
+                )
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(OutboxStats {
+                    pending: r.try_get("pending").map_err(db_err)?,
+                    delivered: r.try_get("delivered").map_err(db_err)?,
+                    dead: r.try_get("dead").map_err(db_err)?,
+                })
+            }
+
+            async fn outgoing_insert(&self, m: &OutgoingMessage) -> AppResult<bool> {
+                let n = sqlx::query(
+                    "INSERT INTO outgoing_messages (idempotency_key, channel, recipient, subject, body, created_at_us) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (idempotency_key) DO NOTHING",
+                )
+                .bind(&m.idempotency_key)
+                .bind(&m.channel)
+                .bind(&m.recipient)
+                .bind(&m.subject)
+                .bind(&m.body)
+                .bind(m.created_at_us)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?
+                .rows_affected();
+                Ok(n > 0)
+            }
+
+            async fn outgoing_list(&self, limit: i64) -> AppResult<Vec<OutgoingMessage>> {
+                let rows = sqlx::query(
+                    "SELECT idempotency_key, channel, recipient, subject, body, created_at_us FROM outgoing_messages ORDER BY created_at_us DESC, idempotency_key LIMIT $1",
+                )
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(OutgoingMessage {
+                            idempotency_key: r.try_get("idempotency_key").map_err(db_err)?,
+                            channel: r.try_get("channel").map_err(db_err)?,
+                            recipient: r.try_get("recipient").map_err(db_err)?,
+                            subject: r.try_get("subject").map_err(db_err)?,
+                            body: r.try_get("body").map_err(db_err)?,
+                            created_at_us: r.try_get("created_at_us").map_err(db_err)?,
+                        })
+                    })
+                    .collect()
+            }
+
             async fn audit_head(&self) -> AppResult<(i64, String)> {
                 let r = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
                     .fetch_one(&self.pool)
@@ -774,9 +933,692 @@ macro_rules! sql_store {
                     .map_err(db_err)?;
                 Ok((r.try_get("seq").map_err(db_err)?, r.try_get("hash").map_err(db_err)?))
             }
+
+            // ---- Procedures and dossiers (issue 4) ----
+
+            async fn procedures_insert(&self, items: &[ProcedureRecord], audits: &[AuditDraft]) -> AppResult<()> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                for d in audits {
+                    Self::append(&mut tx, d).await?;
+                }
+                for r in items {
+                    let p = &r.procedure;
+                    if r.current {
+                        sqlx::query("UPDATE procedures SET is_current = FALSE, updated_at_us = $2 WHERE national_code = $1 AND is_current = TRUE")
+                            .bind(p.national_code.as_str())
+                            .bind(r.updated_at_us)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(db_err)?;
+                    }
+                    sqlx::query(&format!(
+                        "INSERT INTO procedures ({PROC_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+                    ))
+                    .bind(r.id.to_string())
+                    .bind(p.national_code.as_str())
+                    .bind(p.local_code.as_ref().map(|c| c.as_str().to_string()))
+                    .bind(i64::from(p.version))
+                    .bind(r.current)
+                    .bind(&p.name)
+                    .bind(fold(&p.name))
+                    .bind(&p.field.name)
+                    .bind(fold(&p.field.name))
+                    .bind(r.level.as_str())
+                    .bind(i64::from(p.level.level_2019()))
+                    .bind(json(&p.legal_time)?)
+                    .bind(p.effective_from.to_string())
+                    .bind(p.effective_to.map(|d| d.to_string()))
+                    .bind(json(p)?)
+                    .bind(json(&r.notes)?)
+                    .bind(r.created_at_us)
+                    .bind(r.updated_at_us)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                    for a in &p.agencies {
+                        sqlx::query("INSERT INTO procedure_agencies (procedure_id, agency_id) VALUES ($1, $2)")
+                            .bind(r.id.to_string())
+                            .bind(a.to_string())
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(db_err)?;
+                    }
+                }
+                tx.commit().await.map_err(db_err)
+            }
+
+            async fn procedure_get(&self, id: ProcedureId) -> AppResult<Option<ProcedureRecord>> {
+                let row = sqlx::query(&format!("SELECT {PROC_COLS} FROM procedures WHERE id = $1"))
+                    .bind(id.to_string())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                row.as_ref().map(Self::procedure_from).transpose()
+            }
+
+            async fn procedures_current(&self) -> AppResult<Vec<ProcedureRecord>> {
+                let rows = sqlx::query(&format!("SELECT {PROC_COLS} FROM procedures WHERE is_current = TRUE ORDER BY national_code"))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                rows.iter().map(Self::procedure_from).collect()
+            }
+
+            async fn procedures_search(&self, f: &ProcedureFilter) -> AppResult<(Vec<ProcedureRecord>, i64)> {
+                let mut q = Sql::default();
+                let rank = match &f.query {
+                    Some(t) => {
+                        let exact = q.text(t.clone());
+                        let prefix = q.text(format!("{}%", like_escape(t)));
+                        let word = q.text(format!("% {}%", like_escape(t)));
+                        let any = q.text(format!("%{}%", like_escape(t)));
+                        format!(
+                            "CASE WHEN p.name_folded = {exact} THEN 0 WHEN p.name_folded LIKE {prefix} ESCAPE '\\' THEN 1 \
+                             WHEN p.name_folded LIKE {word} ESCAPE '\\' THEN 2 WHEN p.name_folded LIKE {any} ESCAPE '\\' THEN 3 ELSE 4 END"
+                        )
+                    }
+                    None => "0".to_string(),
+                };
+                let cond = procedure_where(f, &mut q);
+                let (limit, offset) = (q.int(f.limit), q.int(f.offset));
+                let sql = format!(
+                    "SELECT {PROC_COLS}, {rank} AS search_rank FROM procedures p WHERE {cond} \
+                     ORDER BY search_rank, LENGTH(p.name_folded), p.name_folded, p.national_code LIMIT {limit} OFFSET {offset}"
+                );
+                let mut query = sqlx::query(&sql);
+                for b in &q.binds {
+                    query = match b {
+                        Bind::Text(s) => query.bind(s.as_str()),
+                        Bind::Int(i) => query.bind(*i),
+                    };
+                }
+                let rows = query.fetch_all(&self.pool).await.map_err(db_err)?;
+                let items = rows.iter().map(Self::procedure_from).collect::<AppResult<Vec<_>>>()?;
+                let mut q = Sql::default();
+                let cond = procedure_where(f, &mut q);
+                let sql = format!("SELECT COUNT(*) FROM procedures p WHERE {cond}");
+                let mut count = sqlx::query_scalar::<_, i64>(&sql);
+                for b in &q.binds {
+                    count = match b {
+                        Bind::Text(s) => count.bind(s.as_str()),
+                        Bind::Int(i) => count.bind(*i),
+                    };
+                }
+                let total = count.fetch_one(&self.pool).await.map_err(db_err)?;
+                Ok((items, total))
+            }
+
+            async fn dossier_create(
+                &self,
+                agency_id: AgencyId,
+                day: chrono::NaiveDate,
+                audit: &AuditDraft,
+                outbox: &[NewOutbox],
+                build: DossierBuilder<'_>,
+            ) -> AppResult<DossierRecord> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                Self::append(&mut tx, audit).await?;
+                // The day's counter, drawn atomically in this transaction (both databases).
+                let next: i64 = sqlx::query_scalar(
+                    "INSERT INTO dossier_code_counters (agency_id, day, next) VALUES ($1, $2, 1) \
+                     ON CONFLICT (agency_id, day) DO UPDATE SET next = dossier_code_counters.next + 1 RETURNING next",
+                )
+                .bind(agency_id.to_string())
+                .bind(day.format("%Y-%m-%d").to_string())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                let sequence = u32::try_from(next)
+                    .map_err(|_| AppError::new(ErrorCode::DossierCodeSequenceOutOfRange))?;
+                let (rec, events) = build(sequence)?;
+                Self::insert_dossier(&mut tx, &rec).await?;
+                Self::insert_events(&mut tx, rec.id, 0, &events).await?;
+                Self::enqueue(&mut tx, outbox).await?;
+                tx.commit().await.map_err(db_err)?;
+                Ok(rec)
+            }
+
+            async fn dossier_get(&self, id: DossierId) -> AppResult<Option<DossierRecord>> {
+                let row = sqlx::query(&format!("SELECT {DOSSIER_COLS} FROM dossiers WHERE id = $1"))
+                    .bind(id.to_string())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                row.as_ref().map(Self::dossier_from).transpose()
+            }
+
+            async fn dossier_by_code(&self, code: &str) -> AppResult<Option<DossierRecord>> {
+                let row = sqlx::query(&format!("SELECT {DOSSIER_COLS} FROM dossiers WHERE code = $1"))
+                    .bind(code)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                row.as_ref().map(Self::dossier_from).transpose()
+            }
+
+            async fn dossier_update(
+                &self,
+                d: &DossierRecord,
+                events: &[DossierEvent],
+                audit: &AuditDraft,
+                outbox: &[NewOutbox],
+            ) -> AppResult<()> {
+                let c = dossier_cols(d)?;
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                Self::append(&mut tx, audit).await?;
+                let n = sqlx::query(
+                    "UPDATE dossiers SET state = $3, national_status = $4, clock_paused = $5, received_at_us = $6, due_at_us = $7, \
+                     appointment_at_us = $8, finished_at_us = $9, closed_at_us = $10, timeliness = $11, state_json = $12, \
+                     updated_at_us = $13, version = version + 1 WHERE id = $1 AND version = $2",
+                )
+                .bind(d.id.to_string())
+                .bind(d.version)
+                .bind(c.state)
+                .bind(c.national_status)
+                .bind(c.clock_paused)
+                .bind(c.received_at_us)
+                .bind(d.due_at_us)
+                .bind(d.appointment_at_us)
+                .bind(c.finished_at_us)
+                .bind(d.closed_at_us)
+                .bind(&c.timeliness)
+                .bind(&c.state_json)
+                .bind(d.updated_at_us)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?
+                .rows_affected();
+                if n == 0 {
+                    // Changed (or removed) since it was read: nothing is written, not even the
+                    // audit entry.
+                    return Err(AppError::new(ErrorCode::StorageConflict).with_detail("dossier version"));
+                }
+                let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM dossier_events WHERE dossier_id = $1")
+                    .bind(d.id.to_string())
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                Self::insert_events(&mut tx, d.id, last, events).await?;
+                Self::enqueue(&mut tx, outbox).await?;
+                tx.commit().await.map_err(db_err)
+            }
+
+            async fn dossier_events(&self, id: DossierId) -> AppResult<Vec<(i64, DossierEvent)>> {
+                let rows = sqlx::query("SELECT seq, payload FROM dossier_events WHERE dossier_id = $1 ORDER BY seq")
+                    .bind(id.to_string())
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                rows.iter()
+                    .map(|r| {
+                        let seq: i64 = r.try_get("seq").map_err(db_err)?;
+                        let payload: String = r.try_get("payload").map_err(db_err)?;
+                        let e = serde_json::from_str(&payload).map_err(|_| corrupt("dossier event"))?;
+                        Ok((seq, e))
+                    })
+                    .collect()
+            }
+
+            async fn dossiers_list(&self, f: &DossierFilter) -> AppResult<(Vec<DossierRecord>, i64)> {
+                let mut q = Sql::default();
+                let cond = dossier_where(f, &mut q);
+                let (limit, offset) = (q.int(f.limit), q.int(f.offset));
+                // Worklists: due first; an applicant's own list: newest first.
+                let order = if f.scopes.is_empty() {
+                    "d.created_at_us DESC, d.id"
+                } else {
+                    "(d.due_at_us IS NULL), d.due_at_us, d.created_at_us, d.id"
+                };
+                let sql = format!(
+                    "SELECT {DOSSIER_COLS} FROM dossiers d WHERE {cond} ORDER BY {order} LIMIT {limit} OFFSET {offset}"
+                );
+                let mut query = sqlx::query(&sql);
+                for b in &q.binds {
+                    query = match b {
+                        Bind::Text(s) => query.bind(s.as_str()),
+                        Bind::Int(i) => query.bind(*i),
+                    };
+                }
+                let rows = query.fetch_all(&self.pool).await.map_err(db_err)?;
+                let items = rows.iter().map(Self::dossier_from).collect::<AppResult<Vec<_>>>()?;
+                let mut q = Sql::default();
+                let cond = dossier_where(f, &mut q);
+                let sql = format!("SELECT COUNT(*) FROM dossiers d WHERE {cond}");
+                let mut count = sqlx::query_scalar::<_, i64>(&sql);
+                for b in &q.binds {
+                    count = match b {
+                        Bind::Text(s) => count.bind(s.as_str()),
+                        Bind::Int(i) => count.bind(*i),
+                    };
+                }
+                let total = count.fetch_one(&self.pool).await.map_err(db_err)?;
+                Ok((items, total))
+            }
+
+            async fn dossiers_counts(&self, f: &DossierFilter) -> AppResult<Vec<StateCount>> {
+                let mut q = Sql::default();
+                let now = q.int(f.now_us);
+                let cond = dossier_where(f, &mut q);
+                let sql = format!(
+                    "SELECT d.state AS state, COUNT(*) AS total, \
+                     SUM(CASE WHEN d.closed_at_us IS NULL AND d.due_at_us IS NOT NULL AND d.due_at_us < {now} THEN 1 ELSE 0 END) AS overdue \
+                     FROM dossiers d WHERE {cond} GROUP BY d.state ORDER BY d.state"
+                );
+                let mut query = sqlx::query(&sql);
+                for b in &q.binds {
+                    query = match b {
+                        Bind::Text(s) => query.bind(s.as_str()),
+                        Bind::Int(i) => query.bind(*i),
+                    };
+                }
+                let rows = query.fetch_all(&self.pool).await.map_err(db_err)?;
+                rows.iter()
+                    .map(|r| {
+                        let state: String = r.try_get("state").map_err(db_err)?;
+                        Ok(StateCount {
+                            state: StateName::ALL
+                                .into_iter()
+                                .find(|s| s.as_str() == state)
+                                .ok_or_else(|| corrupt("dossier state"))?,
+                            total: r.try_get("total").map_err(db_err)?,
+                            overdue: r.try_get::<Option<i64>, _>("overdue").map_err(db_err)?.unwrap_or(0),
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn dossier_histories(
+                &self,
+                path_prefix: &str,
+                received_before_us: i64,
+                open_at_us: i64,
+            ) -> AppResult<Vec<DossierHistory>> {
+                let rows = sqlx::query(
+                    "SELECT d.id AS id, d.field AS field, e.payload AS payload FROM dossiers d \
+                     JOIN dossier_events e ON e.dossier_id = d.id \
+                     WHERE d.agency_path LIKE $1 ESCAPE '\\' AND d.received_at_us IS NOT NULL AND d.received_at_us < $2 \
+                     AND (d.closed_at_us IS NULL OR d.closed_at_us >= $3) ORDER BY d.id, e.seq",
+                )
+                .bind(format!("{}%", like_escape(path_prefix)))
+                .bind(received_before_us)
+                .bind(open_at_us)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                let mut out: Vec<DossierHistory> = Vec::new();
+                for r in &rows {
+                    let id = DossierId(uuid_of(&r.try_get::<String, _>("id").map_err(db_err)?)?);
+                    let payload: String = r.try_get("payload").map_err(db_err)?;
+                    let event: DossierEvent = serde_json::from_str(&payload).map_err(|_| corrupt("dossier event"))?;
+                    match out.last_mut() {
+                        Some(h) if h.dossier_id == id => h.events.push(event),
+                        _ => out.push(DossierHistory {
+                            dossier_id: id,
+                            field: r.try_get("field").map_err(db_err)?,
+                            events: vec![event],
+                        }),
+                    }
+                }
+                Ok(out)
+            }
+            // ---- End of procedures and dossiers. ----
+        }
+
+        // Procedures and dossiers (issue 4): row mapping and inserts inside a transaction.
+        impl $store {
+            fn procedure_from(r: &$row) -> AppResult<ProcedureRecord> {
+                let body: String = r.try_get("body").map_err(db_err)?;
+                let notes: String = r.try_get("notes").map_err(db_err)?;
+                let level: String = r.try_get("level").map_err(db_err)?;
+                Ok(ProcedureRecord {
+                    id: ProcedureId(uuid_of(&r.try_get::<String, _>("id").map_err(db_err)?)?),
+                    procedure: serde_json::from_str::<Procedure>(&body).map_err(|_| corrupt("procedure"))?,
+                    level: ProcedureLevel::parse(&level).ok_or_else(|| corrupt("procedure level"))?,
+                    notes: serde_json::from_str::<ProcedureNotes>(&notes).map_err(|_| corrupt("procedure notes"))?,
+                    current: r.try_get("is_current").map_err(db_err)?,
+                    created_at_us: r.try_get("created_at_us").map_err(db_err)?,
+                    updated_at_us: r.try_get("updated_at_us").map_err(db_err)?,
+                })
+            }
+
+            fn dossier_from(r: &$row) -> AppResult<DossierRecord> {
+                let g = |c: &str| r.try_get::<Option<String>, _>(c).map_err(db_err);
+                let s = |c: &str| r.try_get::<String, _>(c).map_err(db_err);
+                let i = |c: &str| r.try_get::<Option<i64>, _>(c).map_err(db_err);
+                let dossier: Dossier = serde_json::from_str(&s("state_json")?).map_err(|_| corrupt("dossier state"))?;
+                let form_values: NormalisedValues =
+                    serde_json::from_str(&s("form_values")?).map_err(|_| corrupt("form values"))?;
+                let return_method = match g("return_method")? {
+                    None => None,
+                    Some(m) => Some(
+                        serde_json::from_value::<ReturnMethod>(serde_json::Value::String(m))
+                            .map_err(|_| corrupt("return method"))?,
+                    ),
+                };
+                Ok(DossierRecord {
+                    id: DossierId(uuid_of(&s("id")?)?),
+                    code: s("code")?,
+                    agency_id: AgencyId(uuid_of(&s("agency_id")?)?),
+                    agency_path: path_from_string(&s("agency_path")?)?,
+                    procedure_id: ProcedureId(uuid_of(&s("procedure_id")?)?),
+                    applicant: Applicant {
+                        user_id: g("applicant_user_id")?.map(|u| uuid_of(&u).map(UserId)).transpose()?,
+                        name: s("applicant_name")?,
+                        id_number: g("applicant_id_number")?,
+                        phone: g("applicant_phone")?,
+                        email: g("applicant_email")?,
+                        address: g("applicant_address")?,
+                    },
+                    form_values,
+                    return_method,
+                    dossier,
+                    due_at_us: i("due_at_us")?,
+                    appointment_at_us: i("appointment_at_us")?,
+                    closed_at_us: i("closed_at_us")?,
+                    version: r.try_get("version").map_err(db_err)?,
+                    created_at_us: r.try_get("created_at_us").map_err(db_err)?,
+                    updated_at_us: r.try_get("updated_at_us").map_err(db_err)?,
+                })
+            }
+
+            async fn insert_dossier(tx: &mut sqlx::Transaction<'_, $db>, d: &DossierRecord) -> AppResult<()> {
+                let c = dossier_cols(d)?;
+                sqlx::query(&format!(
+                    "INSERT INTO dossiers ({DOSSIER_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+                     $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33)"
+                ))
+                .bind(d.id.to_string())
+                .bind(&d.code)
+                .bind(d.agency_id.to_string())
+                .bind(path_string(&d.agency_path))
+                .bind(d.procedure_id.to_string())
+                .bind(c.procedure_version)
+                .bind(&c.national_code)
+                .bind(&c.field)
+                .bind(&c.procedure_terms)
+                .bind(d.applicant.user_id.map(|u| u.to_string()))
+                .bind(&d.applicant.name)
+                .bind(&c.name_folded)
+                .bind(&d.applicant.id_number)
+                .bind(&d.applicant.phone)
+                .bind(&d.applicant.email)
+                .bind(&d.applicant.address)
+                .bind(&c.form_values)
+                .bind(&c.return_method)
+                .bind(c.channel)
+                .bind(c.state)
+                .bind(c.national_status)
+                .bind(c.clock_paused)
+                .bind(c.submitted_at_us)
+                .bind(c.received_at_us)
+                .bind(d.due_at_us)
+                .bind(d.appointment_at_us)
+                .bind(c.finished_at_us)
+                .bind(d.closed_at_us)
+                .bind(&c.timeliness)
+                .bind(&c.state_json)
+                .bind(d.version)
+                .bind(d.created_at_us)
+                .bind(d.updated_at_us)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            /// Appends events numbered from `after + 1`.
+            async fn insert_events(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                id: DossierId,
+                after: i64,
+                events: &[DossierEvent],
+            ) -> AppResult<()> {
+                for (k, e) in events.iter().enumerate() {
+                    sqlx::query(
+                        "INSERT INTO dossier_events (dossier_id, seq, at_us, actor, kind, state, national_status, payload) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(id.to_string())
+                    .bind(after + k as i64 + 1)
+                    .bind(e.at.timestamp_micros())
+                    .bind(e.actor.map(|u| format!("user:{u}")))
+                    .bind(event_kind(e)?)
+                    .bind(e.state.as_str())
+                    .bind(i64::from(e.status.code()))
+                    .bind(json(e)?)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db_err)?;
+                }
+                Ok(())
+            }
         }
     };
 }
 
-sql_store!(SqliteStore, sqlx::Sqlite, sqlx::sqlite::SqliteRow, "sqlite");
-sql_store!(PgStore, sqlx::Postgres, sqlx::postgres::PgRow, "postgres");
+// SQLite serialises writers, so its claim needs no row lock; PostgreSQL skips rows another
+// dispatcher has locked.
+sql_store!(
+    SqliteStore,
+    sqlx::Sqlite,
+    sqlx::sqlite::SqliteRow,
+    "sqlite",
+    ""
+);
+sql_store!(
+    PgStore,
+    sqlx::Postgres,
+    sqlx::postgres::PgRow,
+    "postgres",
+    "FOR UPDATE SKIP LOCKED"
+);
+
+// ---- Procedures and dossiers (issue 4): helpers shared by both backends. ----
+
+/// A value bound to a dynamically built query.
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// A query under construction: `p` binds a value and returns its `$N`.
+#[derive(Default)]
+struct Sql {
+    binds: Vec<Bind>,
+}
+
+impl Sql {
+    fn p(&mut self, b: Bind) -> String {
+        self.binds.push(b);
+        format!("${}", self.binds.len())
+    }
+    fn text(&mut self, s: impl Into<String>) -> String {
+        self.p(Bind::Text(s.into()))
+    }
+    fn int(&mut self, i: i64) -> String {
+        self.p(Bind::Int(i))
+    }
+}
+
+/// `s` with the LIKE wildcards escaped (for `LIKE … ESCAPE '\'`).
+fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+const PROC_COLS: &str = "id, national_code, local_code, version, is_current, name, name_folded, field, field_folded, level, service_level, legal_time, effective_from, effective_to, body, notes, created_at_us, updated_at_us";
+
+const DOSSIER_COLS: &str = "id, code, agency_id, agency_path, procedure_id, procedure_version, national_code, field, procedure_terms, applicant_user_id, applicant_name, applicant_name_folded, applicant_id_number, applicant_phone, applicant_email, applicant_address, form_values, return_method, channel, state, national_status, clock_paused, submitted_at_us, received_at_us, due_at_us, appointment_at_us, finished_at_us, closed_at_us, timeliness, state_json, version, created_at_us, updated_at_us";
+
+fn json<T: serde::Serialize>(v: &T) -> AppResult<String> {
+    serde_json::to_string(v).map_err(|e| AppError::internal(e.to_string()))
+}
+
+/// A serde enum's machine name (`"online"`), as stored in TEXT columns.
+fn enum_name<T: serde::Serialize>(v: &T) -> AppResult<String> {
+    match serde_json::to_value(v).map_err(|e| AppError::internal(e.to_string()))? {
+        serde_json::Value::String(s) => Ok(s),
+        other => Err(AppError::internal(format!("not a unit enum: {other}"))),
+    }
+}
+
+/// The queried columns of a dossier, derived from the record.
+struct DossierCols {
+    procedure_version: i64,
+    national_code: String,
+    field: String,
+    procedure_terms: String,
+    name_folded: String,
+    form_values: String,
+    return_method: Option<String>,
+    channel: i64,
+    state: &'static str,
+    national_status: i64,
+    clock_paused: bool,
+    submitted_at_us: i64,
+    received_at_us: Option<i64>,
+    finished_at_us: Option<i64>,
+    timeliness: Option<String>,
+    state_json: String,
+}
+
+fn dossier_cols(d: &DossierRecord) -> AppResult<DossierCols> {
+    let dossier = &d.dossier;
+    let terms = dossier.terms();
+    let us = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.timestamp_micros());
+    Ok(DossierCols {
+        procedure_version: i64::from(terms.version),
+        national_code: terms.national_code.to_string(),
+        field: terms.field.name.clone(),
+        procedure_terms: json(terms)?,
+        name_folded: fold(&d.applicant.name),
+        form_values: json(&d.form_values)?,
+        return_method: d.return_method.as_ref().map(enum_name).transpose()?,
+        channel: dossier.channel().map_or(0, |c| i64::from(c.code())),
+        state: dossier.state().name().as_str(),
+        national_status: i64::from(dossier.national_status().code()),
+        clock_paused: dossier.is_clock_paused(),
+        submitted_at_us: us(dossier.submitted_at()).unwrap_or(d.created_at_us),
+        received_at_us: us(dossier.received_at()),
+        finished_at_us: us(dossier.finished_at()),
+        timeliness: dossier.timeliness().as_ref().map(enum_name).transpose()?,
+        state_json: json(dossier)?,
+    })
+}
+
+/// The event's type (`received`, `supplement_requested`…).
+fn event_kind(e: &DossierEvent) -> AppResult<String> {
+    serde_json::to_value(&e.kind)
+        .ok()
+        .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_string))
+        .ok_or_else(|| AppError::internal("event without a type"))
+}
+
+/// The WHERE clause of a dossier filter (with `d.` columns).
+fn dossier_where(f: &DossierFilter, q: &mut Sql) -> String {
+    let mut and: Vec<String> = Vec::new();
+    let in_states = |states: &[StateName], q: &mut Sql| {
+        let ps: Vec<String> = states.iter().map(|s| q.text(s.as_str())).collect();
+        format!("d.state IN ({})", ps.join(", "))
+    };
+    if !f.scopes.is_empty() {
+        let mut or = Vec::new();
+        for s in &f.scopes {
+            let mut c = Vec::new();
+            if !s.path_prefix.is_empty() {
+                c.push(format!(
+                    "d.agency_path LIKE {} ESCAPE '\\'",
+                    q.text(format!("{}%", like_escape(&s.path_prefix)))
+                ));
+            }
+            if !s.states.is_empty() {
+                c.push(in_states(&s.states, q));
+            }
+            or.push(if c.is_empty() {
+                "1 = 1".to_string()
+            } else {
+                format!("({})", c.join(" AND "))
+            });
+        }
+        and.push(format!("({})", or.join(" OR ")));
+    }
+    if let Some(u) = f.applicant {
+        and.push(format!("d.applicant_user_id = {}", q.text(u.to_string())));
+    }
+    if f.scopes.is_empty() && f.applicant.is_none() {
+        and.push("1 = 0".into());
+    }
+    if !f.states.is_empty() {
+        and.push(in_states(&f.states, q));
+    }
+    if let Some(p) = f.procedure_id {
+        and.push(format!("d.procedure_id = {}", q.text(p.to_string())));
+    }
+    match f.overdue {
+        Some(true) => and.push(format!(
+            "(d.closed_at_us IS NULL AND d.due_at_us IS NOT NULL AND d.due_at_us < {})",
+            q.int(f.now_us)
+        )),
+        Some(false) => and.push(format!(
+            "(d.closed_at_us IS NOT NULL OR d.due_at_us IS NULL OR d.due_at_us >= {})",
+            q.int(f.now_us)
+        )),
+        None => {}
+    }
+    if let Some(text) = &f.query {
+        let p = q.text(format!("%{}%", like_escape(text)));
+        and.push(format!(
+            "(LOWER(d.code) LIKE {p} ESCAPE '\\' OR d.applicant_name_folded LIKE {p} ESCAPE '\\' \
+             OR d.applicant_id_number LIKE {p} ESCAPE '\\' OR d.applicant_phone LIKE {p} ESCAPE '\\')"
+        ));
+    }
+    if and.is_empty() {
+        "1 = 1".into()
+    } else {
+        and.join(" AND ")
+    }
+}
+
+/// The WHERE clause of a catalogue search (with `p.` columns).
+fn procedure_where(f: &ProcedureFilter, q: &mut Sql) -> String {
+    let mut and = vec!["p.is_current = TRUE".to_string()];
+    if let Some(text) = &f.query {
+        let words: Vec<String> = text
+            .split_whitespace()
+            .map(|w| {
+                format!(
+                    "p.name_folded LIKE {} ESCAPE '\\'",
+                    q.text(format!("%{}%", like_escape(w)))
+                )
+            })
+            .collect();
+        let code = q.text(text.trim().to_string());
+        and.push(format!(
+            "(p.national_code = {code} OR LOWER(COALESCE(p.local_code, '')) = {code} OR ({}))",
+            if words.is_empty() {
+                "1 = 0".to_string()
+            } else {
+                words.join(" AND ")
+            }
+        ));
+    }
+    if let Some(field) = &f.field {
+        and.push(format!("p.field_folded = {}", q.text(field.clone())));
+    }
+    if let Some(level) = f.level {
+        and.push(format!("p.level = {}", q.text(level.as_str())));
+    }
+    if let Some(a) = f.agency {
+        and.push(format!(
+            "EXISTS (SELECT 1 FROM procedure_agencies pa WHERE pa.procedure_id = p.id AND pa.agency_id = {})",
+            q.text(a.to_string())
+        ));
+    }
+    and.join(" AND ")
+}

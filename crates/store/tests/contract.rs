@@ -448,6 +448,28 @@ async fn accounts_sessions_throttling_and_scoping() {
             .await
             .unwrap();
         assert_eq!(app.grants(u.id).await.unwrap().len(), 1);
+        // Nobody removes their own platform-wide administrator grant (the platform would lose
+        // its last administrator); the command line can.
+        let own = app.grants(admin.session.user.id).await.unwrap();
+        let own = own
+            .iter()
+            .find(|g| g.role == Role::Administrator && g.agency_id.is_none())
+            .unwrap();
+        assert_eq!(
+            app.revoke_grant(&admin.session.ctx(None), admin.session.user.id, own.id)
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::Forbidden
+        );
+        let own_id = own.id;
+        assert!(
+            app.grants(admin.session.user.id)
+                .await
+                .unwrap()
+                .iter()
+                .any(|g| g.id == own_id)
+        );
         assert!(matches!(
             app.audit_verify().await.unwrap(),
             VerifyOutcome::Intact { .. }
@@ -601,8 +623,15 @@ async fn migrations_create_the_same_tables_on_both() {
                 "audit_head",
                 "audit_log",
                 "calendar_notices",
+                "dossier_code_counters",
+                "dossier_events",
+                "dossiers",
                 "grants",
                 "login_failures",
+                "outbox",
+                "outgoing_messages",
+                "procedure_agencies",
+                "procedures",
                 "sessions",
                 "users"
             ],
@@ -905,6 +934,537 @@ async fn calendar_use_cases_apply_validate_and_audit_notices() {
         assert!(matches!(
             app.audit_verify().await.unwrap(),
             VerifyOutcome::Intact { entries: 4 }
+        ));
+        db.cleanup().await;
+    }
+}
+
+// ---- Procedures and dossiers (issue 4) ----
+
+/// The test catalogue (synthetic national codes 9.9xxxxx) of `tests/fixtures`.
+const PROCEDURES_FIXTURE: &str = include_str!("fixtures/procedures.json");
+
+/// An app whose clock tests move, with the demo agency tree and the test catalogue.
+async fn catalogue_app(db: &TestDb, at: chrono::NaiveDateTime) -> (App, Arc<FakeClock>) {
+    let clock = Arc::new(FakeClock::new(
+        cqdt_domain::calendar::from_local(at).timestamp_micros(),
+    ));
+    let app = App {
+        clock: clock.clone(),
+        ..app(db)
+    };
+    let cli = Ctx::cli();
+    app.agencies_import(&cli, Format::Csv, cqdt_app::demo::AGENCIES_CSV.as_bytes())
+        .await
+        .unwrap();
+    let r = app
+        .procedures_import(&cli, PROCEDURES_FIXTURE.as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(r.inserted, 4);
+    (app, clock)
+}
+
+fn local_time(y: i32, m: u32, d: u32, h: u32) -> chrono::NaiveDateTime {
+    chrono::NaiveDate::from_ymd_opt(y, m, d)
+        .unwrap()
+        .and_hms_opt(h, 0, 0)
+        .unwrap()
+}
+
+fn reception(
+    procedure: cqdt_domain::ids::ProcedureId,
+    agency: cqdt_domain::ids::AgencyId,
+    name: &str,
+    accept: bool,
+) -> cqdt_app::dossiers::DeskReception {
+    cqdt_app::dossiers::DeskReception {
+        procedure_id: procedure,
+        agency_id: agency,
+        applicant: cqdt_app::dossiers::ApplicantInput {
+            name: name.into(),
+            id_number: Some("072190000009".into()),
+            ..Default::default()
+        },
+        values: [
+            ("ten_ho_kinh_doanh".to_string(), format!("Hộ {name}")),
+            ("nganh_nghe".to_string(), "Bán lẻ".to_string()),
+        ]
+        .into(),
+        channel: cqdt_domain::dossier::Channel::Direct,
+        accept,
+        return_method: None,
+    }
+}
+
+async fn procedure_id(app: &App, code: &str) -> cqdt_domain::ids::ProcedureId {
+    use cqdt_app::procedures::ProcedureQuery;
+    app.procedures_search(
+        &Ctx::anonymous(None),
+        &ProcedureQuery {
+            q: Some(code.into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .items[0]
+        .id
+}
+
+#[tokio::test]
+async fn procedures_are_imported_versioned_and_searched_without_diacritics() {
+    use cqdt_app::procedures::ProcedureQuery;
+    use cqdt_app::store::ProcedureLevel;
+    for db in each("procedures").await {
+        let (app, _) = catalogue_app(&db, local_time(2025, 3, 3, 9)).await;
+        let cli = Ctx::cli();
+        app.seed_demo_procedures().await.unwrap();
+        let anon = Ctx::anonymous(None);
+        let search = |q: ProcedureQuery| {
+            let (app, anon) = (app.clone(), anon.clone());
+            async move { app.procedures_search(&anon, &q).await.unwrap() }
+        };
+        let q = |text: &str| ProcedureQuery {
+            q: Some(text.into()),
+            ..Default::default()
+        };
+        // Diacritic- and case-insensitive, ranked: the name that starts with the words, then
+        // the shortest name with a word starting with them.
+        for text in ["dang ky ket hon", "Đăng ký kết hôn", "ĐĂNG KÝ KẾT HÔN"] {
+            let page = search(q(text)).await;
+            let names: Vec<&str> = page
+                .items
+                .iter()
+                .map(|r| r.procedure.name.as_str())
+                .collect();
+            assert_eq!(
+                names[..3],
+                [
+                    "Đăng ký kết hôn (thử nghiệm)",
+                    "Thủ tục đăng ký kết hôn",
+                    "Thủ tục đăng ký kết hôn có yếu tố nước ngoài"
+                ],
+                "{} {text}",
+                db.backend
+            );
+            assert_eq!(page.total, 3);
+        }
+        // Every word must appear, in any order; a national code finds its procedure.
+        assert_eq!(search(q("hon ket")).await.total, 3);
+        assert_eq!(search(q("ket hon xyz")).await.total, 0);
+        let by_code = search(q("1.000894")).await;
+        assert_eq!(by_code.total, 1);
+        assert_eq!(by_code.items[0].procedure.name, "Thủ tục đăng ký kết hôn");
+        // Wildcards are text.
+        assert_eq!(search(q("%")).await.total, 0);
+        // Filters and paging.
+        let commune = search(ProcedureQuery {
+            level: Some(ProcedureLevel::Commune),
+            limit: Some(5),
+            ..Default::default()
+        })
+        .await;
+        assert!(commune.total >= 15);
+        assert_eq!(commune.items.len(), 5);
+        assert!(
+            commune
+                .items
+                .iter()
+                .all(|r| r.level == ProcedureLevel::Commune)
+        );
+        let ho_tich = search(ProcedureQuery {
+            field: Some("ho tich".into()),
+            ..Default::default()
+        })
+        .await;
+        assert!(ho_tich.total >= 5);
+        assert!(
+            ho_tich
+                .items
+                .iter()
+                .all(|r| r.procedure.field.name == "Hộ tịch")
+        );
+        let ward1 = app
+            .agency_by_identifier(&cli, "000.01.20.H53")
+            .await
+            .unwrap();
+        let at_ward = search(ProcedureQuery {
+            agency: Some(ward1.id),
+            q: Some("ket hon".into()),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(
+            at_ward.total, 2,
+            "the fixture's and the demo's, not the district's"
+        );
+        let second = search(ProcedureQuery {
+            q: Some("dang ky".into()),
+            limit: Some(2),
+            offset: Some(1),
+            ..Default::default()
+        })
+        .await;
+        let all = search(q("dang ky")).await;
+        assert_eq!(second.total, all.total);
+        assert_eq!(second.items[0].id, all.items[1].id);
+
+        // Import again: identical items are left alone; a changed one becomes version 2 and
+        // the version in effect; version 1 stays readable (dossiers keep it).
+        let again = app
+            .procedures_import(&cli, PROCEDURES_FIXTURE.as_bytes())
+            .await
+            .unwrap();
+        assert_eq!(
+            (again.inserted, again.new_versions, again.unchanged),
+            (0, 0, 4)
+        );
+        let v1 = procedure_id(&app, "9.900002").await;
+        let changed = PROCEDURES_FIXTURE.replace("\"amount_vnd\": 100000", "\"amount_vnd\": 50000");
+        let r = app
+            .procedures_import(&cli, changed.as_bytes())
+            .await
+            .unwrap();
+        assert_eq!((r.inserted, r.new_versions, r.unchanged), (0, 1, 3));
+        let v2 = procedure_id(&app, "9.900002").await;
+        assert_ne!(v1, v2);
+        let old = app.procedure(&anon, v1).await.unwrap();
+        let new = app.procedure(&anon, v2).await.unwrap();
+        assert_eq!((old.procedure.version, old.current), (1, false));
+        assert_eq!((new.procedure.version, new.current), (2, true));
+        assert_eq!(new.procedure.fees[0].amount_vnd, 50_000);
+        assert_eq!(
+            app.procedure(&anon, cqdt_domain::ids::ProcedureId(uuid::Uuid::nil()))
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::ProcedureNotFound
+        );
+
+        // All or nothing, errors numbered by item; nothing written.
+        let bad = r#"[
+            {"national_code": "9.900010", "name": "Thủ tục tốt", "field": "Thử", "level": "commune",
+             "agencies": ["000.01.20.H53"], "service_level": 3, "legal_days": 1, "result": "Kết quả",
+             "effective_from": "2025-01-01"},
+            {"national_code": "9.90001", "name": "", "field": "Thử", "level": "hamlet",
+             "agencies": ["000.99.20.H53"], "service_level": 7, "legal_days": 1, "result": "Kết quả",
+             "effective_from": "2025-01-01"},
+            {"national_code": "9.900012", "nam": "typo"}
+        ]"#;
+        let e = app
+            .procedures_import(&cli, bad.as_bytes())
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::ImportFailed);
+        let lines: Vec<(usize, Option<&str>, ErrorCode)> = e
+            .lines
+            .iter()
+            .map(|l| (l.line, l.field.as_deref(), l.code))
+            .collect();
+        assert_eq!(
+            lines,
+            vec![
+                (
+                    2,
+                    Some("national_code"),
+                    ErrorCode::ProcedureInvalidNationalCode
+                ),
+                (2, Some("level"), ErrorCode::InvalidChoice),
+                (2, Some("service_level"), ErrorCode::InvalidChoice),
+                (2, Some("agencies[0]"), ErrorCode::AgencyNotFound),
+                (3, Some("nam"), ErrorCode::UnknownField),
+            ]
+        );
+        assert_eq!(search(q("thu tuc tot")).await.total, 0);
+        // Only administrators of every implementing agency import.
+        let officer = app
+            .create_staff(
+                &cli,
+                &StaffInput {
+                    full_name: "Cán bộ".into(),
+                    email: "canbo@example.vn".into(),
+                    phone: None,
+                    agency_identifier: "000.00.20.H53".into(),
+                    password: "mật khẩu dài".into(),
+                    roles: vec!["administrator".into()],
+                },
+            )
+            .await
+            .unwrap();
+        let admin_city = app
+            .login("canbo@example.vn", "mật khẩu dài", None, None)
+            .await
+            .unwrap()
+            .session
+            .ctx(None);
+        let _ = officer;
+        let e = app
+            .procedures_import(&admin_city, PROCEDURES_FIXTURE.as_bytes())
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::Forbidden);
+        assert!(
+            e.lines.iter().all(|l| l.code == ErrorCode::Forbidden) && !e.lines.is_empty(),
+            "{e:?}"
+        );
+        // The city's administrator may import a procedure of the city alone.
+        let city_only = r#"[{"national_code": "9.900020", "name": "Thủ tục của thành phố",
+            "field": "Thử", "level": "district", "agencies": ["000.00.20.H53", "000.01.20.H53"],
+            "service_level": 2, "legal_days": 1, "result": "Kết quả", "effective_from": null}]"#;
+        let r = app
+            .procedures_import(&admin_city, city_only.as_bytes())
+            .await
+            .unwrap();
+        assert_eq!(r.inserted, 1);
+        let p = app
+            .procedure(&anon, procedure_id(&app, "9.900020").await)
+            .await
+            .unwrap();
+        assert_eq!(
+            p.procedure.effective_from,
+            chrono::NaiveDate::from_ymd_opt(2025, 3, 3).unwrap(),
+            "no date: in effect from the import"
+        );
+        assert_eq!(
+            app.procedures_import(&Ctx::anonymous(None), city_only.as_bytes())
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::Unauthenticated
+        );
+        assert!(matches!(
+            app.audit_verify().await.unwrap(),
+            VerifyOutcome::Intact { .. }
+        ));
+        db.cleanup().await;
+    }
+}
+
+/// 50 dossiers received in parallel at one agency on one day get the codes 0001…0050, each
+/// once; another agency and the next day start again at 0001.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn dossier_codes_are_unique_and_consecutive_under_parallel_submissions() {
+    for db in each("dossier_codes").await {
+        let (app, clock) = catalogue_app(&db, local_time(2025, 3, 3, 9)).await;
+        let cli = Ctx::cli();
+        let business = procedure_id(&app, "9.900002").await;
+        let city = app
+            .agency_by_identifier(&cli, "000.00.20.H53")
+            .await
+            .unwrap();
+        let tan_bien = app
+            .agency_by_identifier(&cli, "000.00.21.H53")
+            .await
+            .unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..50 {
+            let app = app.clone();
+            let input = reception(business, city.id, &format!("Người {i}"), i % 2 == 0);
+            tasks.push(tokio::spawn(async move {
+                app.dossier_receive(&Ctx::cli(), &input).await
+            }));
+        }
+        let mut codes = Vec::new();
+        for t in tasks {
+            codes.push(t.await.unwrap().unwrap().code);
+        }
+        codes.sort();
+        let expected: Vec<String> = (1..=50)
+            .map(|n| format!("000.00.20.H53-250303-{n:04}"))
+            .collect();
+        assert_eq!(codes, expected, "{}", db.backend);
+        let other = app
+            .dossier_receive(&cli, &reception(business, tan_bien.id, "Khác", true))
+            .await
+            .unwrap();
+        assert_eq!(other.code, "000.00.21.H53-250303-0001");
+        // 23:30 in Vietnam is still 3 March; 00:30 is 4 March.
+        clock.0.store(
+            cqdt_domain::calendar::from_local(local_time(2025, 3, 3, 23)).timestamp_micros(),
+            std::sync::atomic::Ordering::SeqCst,
+        );
+        let late = app
+            .dossier_receive(&cli, &reception(business, city.id, "Muộn", false))
+            .await
+            .unwrap();
+        assert_eq!(late.code, "000.00.20.H53-250303-0051");
+        clock.0.store(
+            cqdt_domain::calendar::from_local(local_time(2025, 3, 4, 0)).timestamp_micros(),
+            std::sync::atomic::Ordering::SeqCst,
+        );
+        let next_day = app
+            .dossier_receive(&cli, &reception(business, city.id, "Hôm sau", false))
+            .await
+            .unwrap();
+        assert_eq!(next_day.code, "000.00.20.H53-250304-0001");
+        assert!(matches!(
+            app.audit_verify().await.unwrap(),
+            VerifyOutcome::Intact { .. }
+        ));
+        db.cleanup().await;
+    }
+}
+
+/// The dossier rows: version check, events numbered and append-only, lists and counts by
+/// subtree and state, lookups by code, histories for the reports.
+#[tokio::test]
+async fn dossier_rows_versions_events_lists_and_histories() {
+    use cqdt_app::store::{DossierFilter, DossierScope, path_string};
+    use cqdt_domain::dossier::StateName;
+    for db in each("dossier_rows").await {
+        let (app, _) = catalogue_app(&db, local_time(2025, 3, 3, 9)).await;
+        let cli = Ctx::cli();
+        let business = procedure_id(&app, "9.900002").await;
+        let city = app
+            .agency_by_identifier(&cli, "000.00.20.H53")
+            .await
+            .unwrap();
+        let created = app
+            .dossier_receive(&cli, &reception(business, city.id, "Phạm Văn Đức", false))
+            .await
+            .unwrap();
+        assert_eq!(created.version, 1);
+        let stored = app.store.dossier_get(created.id).await.unwrap().unwrap();
+        assert_eq!(stored, created, "{}", db.backend);
+        assert_eq!(
+            app.store
+                .dossier_by_code(&created.code)
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+            created.id
+        );
+        assert!(app.store.dossier_by_code("x").await.unwrap().is_none());
+        let accepted = app.dossier_accept(&cli, created.id).await.unwrap();
+        assert_eq!(accepted.version, 2);
+        let stored = app.store.dossier_get(created.id).await.unwrap().unwrap();
+        assert_eq!(stored, accepted);
+        // A write based on the old version is refused whole: no event, no audit entry.
+        let (head_before, _) = app.store.audit_head().await.unwrap();
+        let audit = AuditDraft {
+            at_us: app.now_us(),
+            actor: "cli".into(),
+            ip: None,
+            action: "dossier.accept".into(),
+            target_type: "dossier".into(),
+            target_id: created.id.to_string(),
+            before_digest: None,
+            after_digest: None,
+        };
+        let e = app
+            .store
+            .dossier_update(&created, &[], &audit, &[])
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::StorageConflict);
+        assert_eq!(app.store.audit_head().await.unwrap().0, head_before);
+        let events = app.store.dossier_events(created.id).await.unwrap();
+        assert_eq!(
+            events.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+            vec![1, 2]
+        );
+        assert_eq!(events[1].1.state, StateName::Received);
+        // Events are history.
+        assert!(
+            db.exec("UPDATE dossier_events SET kind = 'x'")
+                .await
+                .is_err()
+        );
+        assert!(db.exec("DELETE FROM dossier_events").await.is_err());
+
+        // Lists and counts by subtree and state.
+        let filter = |prefix: String, states: Vec<StateName>| DossierFilter {
+            scopes: vec![DossierScope {
+                path_prefix: prefix,
+                states,
+            }],
+            now_us: app.now_us(),
+            limit: 10,
+            ..Default::default()
+        };
+        let (items, total) = app
+            .store
+            .dossiers_list(&filter(path_string(&city.path), vec![]))
+            .await
+            .unwrap();
+        assert_eq!((items.len(), total), (1, 1));
+        assert_eq!(items[0], accepted);
+        let province = app
+            .agency_by_identifier(&cli, "000.00.00.H53")
+            .await
+            .unwrap();
+        let (_, total) = app
+            .store
+            .dossiers_list(&filter(
+                path_string(&province.path),
+                vec![StateName::Received],
+            ))
+            .await
+            .unwrap();
+        assert_eq!(total, 1, "the province's subtree holds the city");
+        let tan_bien = app
+            .agency_by_identifier(&cli, "000.00.21.H53")
+            .await
+            .unwrap();
+        let (_, total) = app
+            .store
+            .dossiers_list(&filter(path_string(&tan_bien.path), vec![]))
+            .await
+            .unwrap();
+        assert_eq!(total, 0);
+        let (_, total) = app
+            .store
+            .dossiers_list(&filter(String::new(), vec![StateName::Submitted]))
+            .await
+            .unwrap();
+        assert_eq!(total, 0);
+        let counts = app
+            .store
+            .dossiers_counts(&filter(String::new(), vec![]))
+            .await
+            .unwrap();
+        assert_eq!(counts.len(), 1);
+        assert_eq!((counts[0].state, counts[0].total), (StateName::Received, 1));
+        // No scope and no applicant: nothing.
+        let (_, total) = app
+            .store
+            .dossiers_list(&DossierFilter {
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(total, 0);
+
+        // Histories: received before the end, not closed before the start.
+        let h = app
+            .store
+            .dossier_histories(&path_string(&city.path), i64::MAX, 0)
+            .await
+            .unwrap();
+        assert_eq!(h.len(), 1);
+        assert_eq!(h[0].events.len(), 2);
+        assert_eq!(h[0].field, "Thành lập và hoạt động của hộ kinh doanh");
+        let received = accepted.dossier.received_at().unwrap().timestamp_micros();
+        assert!(
+            app.store
+                .dossier_histories(&path_string(&city.path), received, 0)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            app.store
+                .dossier_histories(&path_string(&tan_bien.path), i64::MAX, 0)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(matches!(
+            app.audit_verify().await.unwrap(),
+            VerifyOutcome::Intact { .. }
         ));
         db.cleanup().await;
     }

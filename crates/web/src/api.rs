@@ -1,6 +1,8 @@
 //! The JSON API under `/api/v1`. Every route here is listed in the OpenAPI document
 //! ([`ApiDoc`]); a test compares the `.route(...)` calls in this file with the document.
 
+mod dossiers;
+
 use crate::auth::{Caller, SESSION_COOKIE, set_cookie};
 use crate::extract::{Body, Json, Query};
 use crate::problem::{ApiError, ApiResult, Problem};
@@ -18,7 +20,7 @@ use cqdt_app::calendar::calendar_error;
 use cqdt_app::store::{ApiKeyRow, GrantRow, User, UserFilter, UserKind};
 use cqdt_app::{AppError, Ctx};
 use cqdt_domain::ErrorCode;
-use cqdt_domain::agency::{Agency, AgencyInput};
+use cqdt_domain::agency::{Agency, AgencyInput, AgencyKind};
 use cqdt_domain::calendar::{
     DayEntry, DayInfo, DayKind, DeadlineAnswer, DeadlineOutcome, DeadlineQuery, DeadlineRequest,
     Extension, ExtensionTarget, LunarDate, NoticeStatus, Pause, PauseReason, Session, StartRule,
@@ -26,7 +28,7 @@ use cqdt_domain::calendar::{
     YearSource, YearView,
 };
 use cqdt_domain::ids::{AgencyId, ApiKeyId, GrantId, UserId};
-use cqdt_domain::policy::Role;
+use cqdt_domain::policy::{Role, Scope};
 use cqdt_domain::text::{fold, nfc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -95,10 +97,22 @@ impl From<&Agency> for AgencyDto {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgencyBody {
+    /// Official identifier `NNN.NN.NN.Xnn`, e.g. `000.00.20.H53` (letters in either case;
+    /// surrounding spaces are ignored).
+    #[schema(
+        pattern = r"^\s*[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Za-z][0-9]{2}\s*$",
+        example = "000.00.20.H53"
+    )]
     pub identifier: String,
+    /// The parent's identifier; omit (or leave empty) for a root (platform administrators only).
     #[serde(default)]
+    #[schema(
+        pattern = r"^\s*([0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Za-z][0-9]{2})?\s*$",
+        example = "000.00.00.H53"
+    )]
     pub parent_identifier: Option<String>,
     /// `province_committee`, `department`, `district_committee`, `commune_committee`, `unit`, `other`.
+    #[schema(schema_with = agency_kind_schema)]
     pub kind: String,
     pub name: String,
     #[serde(default)]
@@ -112,6 +126,7 @@ pub struct AgencyBody {
     /// `YYYY-MM-DD`
     #[serde(default)]
     pub valid_from: Option<String>,
+    /// `YYYY-MM-DD`
     #[serde(default)]
     pub valid_to: Option<String>,
     #[serde(default)]
@@ -152,18 +167,70 @@ pub struct AgencyQuery {
     /// Text to look for in the name or identifier (without diacritics too).
     pub q: Option<String>,
     /// Only the subtree of this agency (id).
+    #[param(format = Uuid)]
     pub under: Option<String>,
     /// Only this level.
+    #[param(minimum = 0, maximum = 255)]
     pub level: Option<u8>,
-    pub limit: Option<usize>,
-    pub offset: Option<usize>,
+    /// At most this many items (default 500; 1–5000).
+    #[param(format = Int64, minimum = 0, maximum = 4294967295_u64)]
+    pub limit: Option<u32>,
+    #[param(format = Int64, minimum = 0, maximum = 4294967295_u64)]
+    pub offset: Option<u32>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct FormatQuery {
     /// `csv` or `json`
+    #[param(value_type = FileFormat)]
     pub format: String,
+}
+
+/// The file formats of agency import and export.
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum FileFormat {
+    Csv,
+    Json,
+}
+
+/// A CSV file of agencies: a header line naming the columns (`identifier`, `kind` and `name` are
+/// required; the others are those of [`AgencyBody`] and `level`), then one agency per line.
+#[derive(Debug, ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct AgencyCsv(pub String);
+
+/// One agency of a JSON import: the fields of an agency and, optionally, the level the file
+/// states (checked against the parent).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgencyImportRow {
+    #[schema(
+        pattern = r"^\s*[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Za-z][0-9]{2}\s*$",
+        example = "000.00.20.H53"
+    )]
+    pub identifier: String,
+    #[schema(
+        pattern = r"^\s*([0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Za-z][0-9]{2})?\s*$",
+        example = "000.00.00.H53"
+    )]
+    pub parent_identifier: Option<String>,
+    #[schema(schema_with = agency_kind_schema)]
+    pub kind: String,
+    pub name: String,
+    pub short_name: Option<String>,
+    pub address: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    /// `YYYY-MM-DD`
+    pub valid_from: Option<String>,
+    /// `YYYY-MM-DD`
+    pub valid_to: Option<String>,
+    pub gso_code: Option<String>,
+    /// Depth in the tree, 1 for a root.
+    pub level: Option<u8>,
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -236,6 +303,7 @@ pub struct RegisterBody {
     pub id_number: Option<String>,
     /// `citizen` (default) or `business`
     #[serde(default)]
+    #[schema(schema_with = register_kind_schema)]
     pub kind: Option<String>,
 }
 
@@ -266,9 +334,12 @@ pub struct StaffBody {
     pub email: String,
     #[serde(default)]
     pub phone: Option<String>,
+    /// Identifier of the account's agency, e.g. `000.00.20.H53`.
     pub agency_identifier: String,
     pub password: String,
+    /// Roles to grant on the agency.
     #[serde(default)]
+    #[schema(schema_with = roles_schema)]
     pub roles: Vec<String>,
 }
 
@@ -276,10 +347,13 @@ pub struct StaffBody {
 #[serde(deny_unknown_fields)]
 pub struct UserQuery {
     /// Only accounts of this agency's subtree (id).
+    #[param(format = Uuid)]
     pub agency: Option<String>,
     pub q: Option<String>,
     /// `citizen`, `business` or `staff`
+    #[param(schema_with = user_kind_schema)]
     pub kind: Option<String>,
+    /// At most this many accounts (default 100; 1–500).
     pub limit: Option<i64>,
     pub offset: Option<i64>,
 }
@@ -287,9 +361,11 @@ pub struct UserQuery {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GrantBody {
+    #[schema(schema_with = role_schema)]
     pub role: String,
     /// Agency id; omit for the whole platform.
     #[serde(default)]
+    #[schema(format = Uuid)]
     pub agency_id: Option<String>,
 }
 
@@ -332,8 +408,11 @@ impl From<&ApiKeyRow> for ApiKeyDto {
 pub struct ApiKeyBody {
     pub name: String,
     /// e.g. `["agencies:read"]`
+    #[schema(schema_with = scopes_schema)]
     pub scopes: Vec<String>,
+    /// Limit the key to this agency's subtree (id).
     #[serde(default)]
+    #[schema(format = Uuid)]
     pub agency_id: Option<String>,
 }
 
@@ -364,6 +443,7 @@ pub struct AuditDto {
 pub struct AuditQuery {
     /// Entries after this sequence number.
     pub after: Option<i64>,
+    /// At most this many entries (default 100; 1–500).
     pub limit: Option<i64>,
 }
 
@@ -373,6 +453,54 @@ pub struct AuditVerifyDto {
     pub entries: Option<i64>,
     /// What broke, naming the first bad entry.
     pub problem: Option<String>,
+}
+
+// ---------- Schemas of closed sets of codes ----------
+//
+// The API takes these as plain strings and answers a stable 422 code for an unknown value; the
+// document lists the values from the domain's own lists so it cannot drift from them.
+
+fn string_enum(values: impl IntoIterator<Item = &'static str>) -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(values))
+        .build()
+}
+
+fn role_schema() -> utoipa::openapi::Object {
+    string_enum(Role::ALL.iter().map(|r| r.as_str()))
+}
+
+fn roles_schema() -> utoipa::openapi::Array {
+    utoipa::openapi::Array::new(role_schema())
+}
+
+fn scopes_schema() -> utoipa::openapi::Array {
+    utoipa::openapi::Array::new(string_enum(Scope::ALL.iter().map(|s| s.as_str())))
+}
+
+fn agency_kind_schema() -> utoipa::openapi::Object {
+    string_enum(AgencyKind::ALL.iter().map(|k| k.as_str()))
+}
+
+fn user_kind_schema() -> utoipa::openapi::Object {
+    string_enum(
+        [UserKind::Citizen, UserKind::Business, UserKind::Staff]
+            .into_iter()
+            .map(UserKind::as_str),
+    )
+}
+
+fn register_kind_schema() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{SchemaType, Type};
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .enum_values(Some([
+            serde_json::Value::from(UserKind::Citizen.as_str()),
+            serde_json::Value::from(UserKind::Business.as_str()),
+            serde_json::Value::Null,
+        ]))
+        .build()
 }
 
 fn parse_id<T>(
@@ -396,7 +524,7 @@ fn format_of(q: &FormatQuery, caller: &Caller) -> ApiResult<Format> {
 
 /// List agencies in tree order.
 #[utoipa::path(get, path = "/api/v1/agencies", tag = "agencies", params(AgencyQuery),
-    responses((status = 200, body = AgencyPage), (status = 400, body = Problem)))]
+    responses((status = 200, body = AgencyPage), (status = 401, body = Problem, description = "An `Authorization: Bearer` key that is unknown or revoked")))]
 pub async fn agencies_list(
     State(s): State<AppState>,
     caller: Caller,
@@ -424,10 +552,10 @@ pub async fn agencies_list(
         })
         .collect();
     let total = filtered.len();
-    let limit = q.limit.unwrap_or(500).clamp(1, 5000);
+    let limit = q.limit.map_or(500, |l| l as usize).clamp(1, 5000);
     let items = filtered
         .into_iter()
-        .skip(q.offset.unwrap_or(0))
+        .skip(q.offset.map_or(0, |o| o as usize))
         .take(limit)
         .map(AgencyDto::from)
         .collect();
@@ -451,8 +579,8 @@ pub async fn agencies_create(
 }
 
 /// One agency.
-#[utoipa::path(get, path = "/api/v1/agencies/{id}", tag = "agencies", params(("id" = String, Path, description = "Agency id")),
-    responses((status = 200, body = AgencyDto), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/api/v1/agencies/{id}", tag = "agencies", params(("id" = String, Path, format = Uuid, description = "Agency id")),
+    responses((status = 200, body = AgencyDto), (status = 401, body = Problem, description = "An `Authorization: Bearer` key that is unknown or revoked"), (status = 404, body = Problem)))]
 pub async fn agencies_get(
     State(s): State<AppState>,
     caller: Caller,
@@ -464,8 +592,8 @@ pub async fn agencies_get(
 }
 
 /// Change an agency's fields (its parent stays).
-#[utoipa::path(put, path = "/api/v1/agencies/{id}", tag = "agencies", request_body = AgencyBody, params(("id" = String, Path, description = "Agency id")),
-    responses((status = 200, body = AgencyDto), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+#[utoipa::path(put, path = "/api/v1/agencies/{id}", tag = "agencies", request_body = AgencyBody, params(("id" = String, Path, format = Uuid, description = "Agency id")),
+    responses((status = 200, body = AgencyDto), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn agencies_update(
     State(s): State<AppState>,
     caller: Caller,
@@ -482,7 +610,7 @@ pub async fn agencies_update(
 }
 
 /// Delete an agency without sub-units, accounts or grants.
-#[utoipa::path(delete, path = "/api/v1/agencies/{id}", tag = "agencies", params(("id" = String, Path, description = "Agency id")),
+#[utoipa::path(delete, path = "/api/v1/agencies/{id}", tag = "agencies", params(("id" = String, Path, format = Uuid, description = "Agency id")),
     responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn agencies_delete(
     State(s): State<AppState>,
@@ -499,7 +627,8 @@ pub async fn agencies_delete(
 
 /// Import agencies from CSV or JSON: all rows or none; bad rows are listed by line.
 #[utoipa::path(post, path = "/api/v1/agencies/import", tag = "agencies", params(FormatQuery),
-    request_body(content = String, content_type = "text/csv", description = "CSV with a header line, or a JSON array of agencies"),
+    request_body(description = "CSV with a header line (`format=csv`), or a JSON array of agencies (`format=json`); the body's content type is not checked",
+        content((AgencyCsv = "text/csv"), (Vec<AgencyImportRow> = "application/json"))),
     responses((status = 200, body = ImportResult), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn agencies_import(
     State(s): State<AppState>,
@@ -520,7 +649,10 @@ pub async fn agencies_import(
 
 /// Export the agency tree as CSV or JSON.
 #[utoipa::path(get, path = "/api/v1/agencies/export", tag = "agencies", params(FormatQuery),
-    responses((status = 200, description = "The file", content_type = "text/csv"), (status = 400, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, description = "The file: CSV with a header line, or a JSON array of agencies",
+        content(("text/csv"), ("application/json")),
+        headers(("Content-Disposition" = String, description = "`attachment; filename=\"co-quan.csv\"` (or `.json`)"))),
+        (status = 401, body = Problem, description = "An `Authorization: Bearer` key that is unknown or revoked"), (status = 422, body = Problem)))]
 pub async fn agencies_export(
     State(s): State<AppState>,
     caller: Caller,
@@ -549,7 +681,7 @@ pub async fn agencies_export(
 
 /// Register a citizen or business account.
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterBody,
-    responses((status = 201, body = UserDto), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = UserDto), (status = 401, body = Problem, description = "An `Authorization: Bearer` key that is unknown or revoked"), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn auth_register(
     State(s): State<AppState>,
     caller: Caller,
@@ -573,7 +705,8 @@ pub async fn auth_register(
 
 /// Log in; sets the session cookie and returns the CSRF token for later writes.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginBody,
-    responses((status = 200, body = Me), (status = 401, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 200, body = Me), (status = 401, body = Problem), (status = 422, body = Problem),
+        (status = 429, body = Problem, description = "Too many failed logins for this account or from this address")))]
 pub async fn auth_login(
     State(s): State<AppState>,
     caller: Caller,
@@ -650,7 +783,8 @@ pub async fn me(caller: Caller) -> ApiResult<axum::Json<Me>> {
 
 /// Accounts the caller may see.
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", params(UserQuery),
-    responses((status = 200, body = [UserDto]), (status = 401, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 200, body = [UserDto]), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem, description = "No agency with the `agency` id")))]
 pub async fn users_list(
     State(s): State<AppState>,
     caller: Caller,
@@ -707,7 +841,7 @@ pub async fn users_create(
 }
 
 /// One account.
-#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path, description = "User id")),
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path, format = Uuid, description = "User id")),
     responses((status = 200, body = UserDto), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn users_get(
     State(s): State<AppState>,
@@ -720,7 +854,7 @@ pub async fn users_get(
 }
 
 /// The roles granted to an account.
-#[utoipa::path(get, path = "/api/v1/users/{id}/grants", tag = "users", params(("id" = String, Path, description = "User id")),
+#[utoipa::path(get, path = "/api/v1/users/{id}/grants", tag = "users", params(("id" = String, Path, format = Uuid, description = "User id")),
     responses((status = 200, body = [GrantDto]), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn grants_list(
     State(s): State<AppState>,
@@ -734,7 +868,7 @@ pub async fn grants_list(
 }
 
 /// Grant a role on an agency subtree.
-#[utoipa::path(post, path = "/api/v1/users/{id}/grants", tag = "users", request_body = GrantBody, params(("id" = String, Path, description = "User id")),
+#[utoipa::path(post, path = "/api/v1/users/{id}/grants", tag = "users", request_body = GrantBody, params(("id" = String, Path, format = Uuid, description = "User id")),
     responses((status = 201, body = GrantDto), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn grants_create(
     State(s): State<AppState>,
@@ -765,7 +899,7 @@ pub async fn grants_create(
 
 /// Revoke a grant.
 #[utoipa::path(delete, path = "/api/v1/users/{id}/grants/{grant_id}", tag = "users",
-    params(("id" = String, Path, description = "User id"), ("grant_id" = String, Path, description = "Grant id")),
+    params(("id" = String, Path, format = Uuid, description = "User id"), ("grant_id" = String, Path, format = Uuid, description = "Grant id")),
     responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn grants_delete(
     State(s): State<AppState>,
@@ -815,7 +949,8 @@ pub async fn keys_list(
 
 /// Create a key; the token is in this answer only.
 #[utoipa::path(post, path = "/api/v1/api-keys", tag = "api-keys", request_body = ApiKeyBody,
-    responses((status = 201, body = NewApiKeyDto), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = NewApiKeyDto), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem, description = "No agency with the `agency_id`"), (status = 422, body = Problem)))]
 pub async fn keys_create(
     State(s): State<AppState>,
     caller: Caller,
@@ -845,7 +980,7 @@ pub async fn keys_create(
 }
 
 /// Revoke a key.
-#[utoipa::path(delete, path = "/api/v1/api-keys/{id}", tag = "api-keys", params(("id" = String, Path, description = "Key id")),
+#[utoipa::path(delete, path = "/api/v1/api-keys/{id}", tag = "api-keys", params(("id" = String, Path, format = Uuid, description = "Key id")),
     responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn keys_revoke(
     State(s): State<AppState>,
@@ -1634,9 +1769,10 @@ fn year_of(s: &str, caller: &Caller) -> ApiResult<i32> {
 /// A year of the working calendar in effect: holidays, compensatory and swapped days, office
 /// hours, and every day with its lunar date. Public.
 #[utoipa::path(get, path = "/api/v1/calendar/{year}", tag = "calendar",
-    params(("year" = i32, Path, description = "Gregorian year, 2000–2199")),
+    params(("year" = i32, Path, minimum = 2000, maximum = 2199, description = "Gregorian year, 2000–2199 (another number: 422)")),
     responses((status = 200, body = YearViewDto, headers(("ETag" = String, description = "The calendar version"))),
-        (status = 304, description = "Not modified (If-None-Match)"), (status = 404, body = Problem), (status = 422, body = Problem)))]
+        (status = 304, description = "Not modified (If-None-Match)", headers(("ETag" = String, description = "The calendar version"))),
+        (status = 401, body = Problem, description = "An `Authorization: Bearer` key that is unknown or revoked"), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn calendar_year(
     State(s): State<AppState>,
     caller: Caller,
@@ -1671,7 +1807,7 @@ pub async fn calendar_year(
 /// rules' pre-fill of that year. The notice is checked alone and against the neighbouring
 /// years' notices; the answer is the year as it now stands.
 #[utoipa::path(put, path = "/api/v1/calendar/{year}/notice", tag = "calendar", request_body = NoticeDto,
-    params(("year" = i32, Path, description = "Gregorian year; must equal the notice's `year`")),
+    params(("year" = i32, Path, minimum = 2000, maximum = 2199, description = "Gregorian year; must equal the notice's `year`")),
     responses((status = 200, body = YearViewDto), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 415, body = Problem), (status = 422, body = Problem)))]
 pub async fn calendar_notice_put(
@@ -1701,7 +1837,7 @@ pub async fn calendar_notice_put(
 /// bundled with the platform, or to the rules' pre-fill. The answer is the year as it now
 /// stands.
 #[utoipa::path(delete, path = "/api/v1/calendar/{year}/notice", tag = "calendar",
-    params(("year" = i32, Path, description = "Gregorian year")),
+    params(("year" = i32, Path, minimum = 2000, maximum = 2199, description = "Gregorian year")),
     responses((status = 200, body = YearViewDto), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn calendar_notice_delete(
     State(s): State<AppState>,
@@ -1720,7 +1856,7 @@ pub async fn calendar_notice_delete(
 /// Compute a due date (with pauses, one extension, route steps and timeliness) or the working
 /// time between two instants, on the working calendar in effect. Public.
 #[utoipa::path(post, path = "/api/v1/deadlines", tag = "calendar", request_body = DeadlineQueryDto,
-    responses((status = 200, body = DeadlineAnswerDto), (status = 400, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = DeadlineAnswerDto), (status = 401, body = Problem, description = "An `Authorization: Bearer` key that is unknown or revoked"), (status = 422, body = Problem)))]
 pub async fn deadlines(
     State(s): State<AppState>,
     caller: Caller,
@@ -1735,6 +1871,133 @@ pub async fn deadlines(
     Ok(axum::Json(DeadlineAnswerDto::from(&a)))
 }
 
+/// Responses that come from the shared extractors rather than from a handler, added in one place
+/// to every operation they apply to, so that no annotation can forget one:
+///
+/// - a JSON body (`extract::Json`): 400 (malformed JSON, invalid UTF-8, unknown or missing field),
+///   415 (not `application/json`), 413 (over the size limit);
+/// - any other body (`extract::Body`): 413;
+/// - query parameters (`extract::Query`): 400 (unknown parameter, wrong type);
+/// - path parameters: 404 (not an id of anything);
+/// - writes (`POST`, `PUT`, `DELETE`) made with the session cookie: 403 without the
+///   `X-CSRF-Token` header.
+///
+/// It also gives every `Problem` answer its real media type, `application/problem+json`.
+struct SharedResponses;
+
+impl utoipa::Modify for SharedResponses {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        close_request_enums(doc);
+        for item in doc.paths.paths.values_mut() {
+            for op in [&mut item.get, &mut item.head].into_iter().flatten() {
+                add_shared_responses(op, false);
+            }
+            for op in [
+                &mut item.post,
+                &mut item.put,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                add_shared_responses(op, true);
+            }
+        }
+    }
+}
+
+const PROBLEM_JSON: &str = "application/problem+json";
+
+/// What utoipa cannot say of the enums that requests carry: their variants refuse unknown fields
+/// like the enum does (`deny_unknown_fields`, or serde's externally tagged form, which takes one
+/// key only), and `WorkDurationDto`'s counts are `u32` (utoipa writes `int32` with no maximum).
+fn close_request_enums(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{AdditionalProperties, KnownFormat, Schema, SchemaFormat};
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    for name in ["DeadlineQueryDto", "WorkDurationDto", "ExtensionTargetDto"] {
+        let Some(RefOr::T(Schema::OneOf(one_of))) = components.schemas.get_mut(name) else {
+            continue;
+        };
+        for variant in &mut one_of.items {
+            let RefOr::T(Schema::Object(object)) = variant else {
+                continue;
+            };
+            object.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+            if name == "WorkDurationDto" {
+                for count in object.properties.values_mut() {
+                    if let RefOr::T(Schema::Object(count)) = count {
+                        count.maximum = Some(u32::MAX.into());
+                        count.format = Some(SchemaFormat::KnownFormat(KnownFormat::Int64));
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn add_shared_responses(op: &mut utoipa::openapi::path::Operation, write: bool) {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
+    let has_in = |place: ParameterIn| {
+        op.parameters
+            .iter()
+            .flatten()
+            .any(|p| p.parameter_in == place)
+    };
+    let (has_query, has_path) = (has_in(ParameterIn::Query), has_in(ParameterIn::Path));
+    let body = op.request_body.as_ref();
+    // Only bodies read by `extract::Json` (the one content type `application/json`).
+    let json_body =
+        body.is_some_and(|b| b.content.len() == 1 && b.content.contains_key("application/json"));
+    let mut shared: Vec<(&str, &str)> = Vec::new();
+    if json_body || has_query {
+        shared.push((
+            "400",
+            "Malformed request: bad JSON, unknown or missing field, bad query parameter",
+        ));
+    }
+    if write {
+        shared.push(("403", "Forbidden: without `X-CSRF-Token` on a write made with the session cookie, or not allowed"));
+    }
+    if has_path {
+        shared.push(("404", "No such resource"));
+    }
+    if body.is_some() {
+        shared.push(("413", "Request body too large"));
+    }
+    if json_body {
+        shared.push(("415", "The body is not `application/json`"));
+    }
+    let responses = &mut op.responses.responses;
+    for (status, description) in shared {
+        responses.entry(status.to_string()).or_insert_with(|| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        PROBLEM_JSON,
+                        Content::new(Some(Ref::from_schema_name("Problem"))),
+                    )
+                    .build(),
+            )
+        });
+    }
+    // utoipa writes `body = Problem` as `application/json`.
+    for response in responses.values_mut() {
+        if let RefOr::T(r) = response
+            && let Some(c) = r.content.get("application/json")
+            && matches!(&c.schema, Some(RefOr::Ref(x)) if x.ref_location.ends_with("/Problem"))
+            && let Some(c) = r.content.shift_remove("application/json")
+        {
+            r.content.insert(PROBLEM_JSON.to_string(), c);
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "cqdt — Chính quyền điện tử", description = "API of the cqdt e-government platform. Errors are application/problem+json with a stable `code` and a Vietnamese `title`."),
@@ -1745,9 +2008,13 @@ pub async fn deadlines(
         keys_list, keys_create, keys_revoke,
         audit_list, audit_verify,
         calendar_year, calendar_notice_put, calendar_notice_delete, deadlines,
+        dossiers::procedures_list, dossiers::procedures_get, dossiers::procedures_import,
+        dossiers::dossiers_submit, dossiers::dossiers_receive, dossiers::dossiers_list, dossiers::dossiers_get,
+        dossiers::dossiers_act, dossiers::dossiers_lookup, dossiers::reports_ii06a,
     ),
-    components(schemas(Problem, crate::problem::ProblemLine)),
-    tags((name = "agencies"), (name = "auth"), (name = "users"), (name = "api-keys"), (name = "audit"), (name = "calendar"))
+    components(schemas(Problem, crate::problem::ProblemLine, FileFormat)),
+    modifiers(&SharedResponses),
+    tags((name = "agencies"), (name = "auth"), (name = "users"), (name = "api-keys"), (name = "audit"), (name = "calendar"), (name = "procedures"), (name = "dossiers"), (name = "reports"))
 )]
 pub struct ApiDoc;
 
@@ -1792,6 +2059,25 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
             axum::routing::put(calendar_notice_put).delete(calendar_notice_delete),
         )
         .route("/api/v1/deadlines", post(deadlines))
+        .route("/api/v1/procedures", get(dossiers::procedures_list))
+        .route(
+            "/api/v1/procedures/import",
+            post(dossiers::procedures_import)
+                .layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
+        )
+        .route("/api/v1/procedures/{id}", get(dossiers::procedures_get))
+        .route(
+            "/api/v1/dossiers",
+            get(dossiers::dossiers_list).post(dossiers::dossiers_submit),
+        )
+        .route("/api/v1/dossiers/desk", post(dossiers::dossiers_receive))
+        .route("/api/v1/dossiers/lookup", get(dossiers::dossiers_lookup))
+        .route("/api/v1/dossiers/{id}", get(dossiers::dossiers_get))
+        .route(
+            "/api/v1/dossiers/{id}/actions",
+            post(dossiers::dossiers_act),
+        )
+        .route("/api/v1/reports/ii06a", get(dossiers::reports_ii06a))
 }
 
 /// Used by the CLI and pages to act as a caller.

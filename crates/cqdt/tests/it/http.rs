@@ -750,6 +750,19 @@ async fn health_readiness_and_agency_import_over_http() {
             .is_none(),
         "nothing half-imported"
     );
+    // A header without a required column is a bad file (422), reported on line 1.
+    let r = admin
+        .post(t.url("/api/v1/agencies/import?format=csv"))
+        .header("x-csrf-token", &csrf)
+        .header("content-type", "text/csv")
+        .body("identifier,kind\n001.01.20.H53,unit\n")
+        .send()
+        .await
+        .unwrap();
+    let v = problem(r, 422, "import.format").await;
+    assert_eq!(v["errors"][0]["line"], 1);
+    assert_eq!(v["errors"][0]["field"], "name");
+    assert_eq!(v["errors"][0]["code"], "request.missing_field");
     let csv = csv.lines().take(2).collect::<Vec<_>>().join("\n");
     let r = admin
         .post(t.url("/api/v1/agencies/import?format=csv"))

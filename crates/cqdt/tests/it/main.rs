@@ -5,6 +5,7 @@
 
 mod cli;
 mod crash;
+mod dossiers;
 mod http;
 mod openapi;
 

@@ -89,3 +89,54 @@ async fn every_route_is_documented_and_every_documented_route_answers() {
     assert!(r.text().await.unwrap().contains("swagger"));
     t.stop().await;
 }
+
+/// What the shared extractors answer is in the document of every operation they serve, and
+/// every problem document is declared as `application/problem+json` (the API fuzzing in
+/// tests/fuzz checks the live answers against this).
+#[tokio::test]
+async fn shared_error_answers_are_documented_as_problem_documents() {
+    let t = TestApp::sqlite().await;
+    let doc: serde_json::Value = TestApp::client()
+        .get(t.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let responses = op["responses"].as_object().unwrap();
+            let has = |status: &str| responses.contains_key(status);
+            let json_body = op["requestBody"]["content"]
+                .as_object()
+                .is_some_and(|c| c.len() == 1 && c.contains_key("application/json"));
+            if json_body {
+                for status in ["400", "413", "415"] {
+                    assert!(has(status), "{method} {path} lacks {status}");
+                }
+            }
+            if method != "get" {
+                assert!(has("403"), "{method} {path} lacks 403 (CSRF)");
+            }
+            for (status, r) in responses {
+                let content = r["content"].as_object();
+                let problem = content.and_then(|c| c.get("application/problem+json"));
+                if status.starts_with('4') {
+                    assert!(
+                        problem
+                            .is_some_and(|p| p["schema"]["$ref"] == "#/components/schemas/Problem"),
+                        "{method} {path} {status} is not a problem document"
+                    );
+                }
+                assert!(
+                    content
+                        .and_then(|c| c.get("application/json"))
+                        .is_none_or(|j| { j["schema"]["$ref"] != "#/components/schemas/Problem" }),
+                    "{method} {path} {status}: Problem as application/json"
+                );
+            }
+        }
+    }
+    t.stop().await;
+}

@@ -386,6 +386,7 @@ fn route(durations: &[WorkDuration]) -> Vec<RouteStep> {
         .map(|(i, d)| RouteStep {
             name: format!("Bước {}", i + 1),
             agency: None,
+            unit: None,
             role: Role::Specialist,
             allotted: *d,
             inter_agency: false,

@@ -24,6 +24,7 @@ fn terms(k: u8) -> ProcedureTerms {
                 RouteStep {
                     name: "Tiếp nhận".into(),
                     agency: None,
+                    unit: None,
                     role: Role::OneStopOfficer,
                     allotted: WorkDuration::Days(1),
                     inter_agency: false,
@@ -31,6 +32,7 @@ fn terms(k: u8) -> ProcedureTerms {
                 RouteStep {
                     name: "Chủ tịch quyết định".into(),
                     agency: Some(agency_id(3)),
+                    unit: None,
                     role: Role::Leader,
                     allotted: WorkDuration::Days(4),
                     inter_agency: true,
