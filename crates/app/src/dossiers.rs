@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use cqdt_domain::ErrorCode;
 use cqdt_domain::agency::{Agency, normalize_phone, valid_email};
 use cqdt_domain::calendar::{
@@ -440,7 +440,12 @@ fn clean_applicant(mut a: Applicant, prefix: &str) -> AppResult<Applicant> {
 impl App {
     /// Allowed if any of the candidates is; otherwise the last refusal.
     fn authorize_any(&self, ctx: &Ctx, candidates: &[(Action, Target<'_>)]) -> AppResult<()> {
-        let mut last = AppError::new(ErrorCode::Forbidden);
+        // With no candidate at all, the policy's answer for this caller in general: log in, or
+        // not allowed.
+        let mut last = self
+            .authorize(ctx, Action::ActAsApplicant, Target::Platform)
+            .err()
+            .unwrap_or_else(|| AppError::new(ErrorCode::Forbidden));
         for (action, target) in candidates {
             match self.authorize(ctx, *action, *target) {
                 Ok(()) => return Ok(()),
@@ -1269,6 +1274,10 @@ impl App {
                 (Action::EnterIndicators, Target::Agency(&agency.path)),
             ],
         )?;
+        // Within the working calendar's range (and far from chrono's limits).
+        if !(2000..=2199).contains(&from.year()) || !(2000..=2199).contains(&to.year()) {
+            return Err(dossier_error(DossierError::InvalidPeriod));
+        }
         let period = ReportPeriod::new(from, to).map_err(dossier_error)?;
         let midnight = |d: NaiveDate| local_us(d.and_time(chrono::NaiveTime::MIN));
         let after_to = to

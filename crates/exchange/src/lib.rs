@@ -5,6 +5,8 @@
 //! Architecture invariant: every outside effect here sits behind a trait of the app layer
 //! (`cqdt_app::outbox::Deliverer`) and is idempotent per outbox key.
 
+pub mod sign;
+
 use async_trait::async_trait;
 use cqdt_app::Store;
 use cqdt_app::outbox::{Channel, Deliverer, Notification, TOPIC_NOTIFY};

@@ -934,3 +934,172 @@ async fn ii06a_from_stored_events() {
         db.cleanup().await;
     }
 }
+
+/// The other branches: consultation of another agency (its own clock, the dossier's paused),
+/// send-back, financial obligation, the apology with a new date (once), rejection, and refusal
+/// at reception.
+#[tokio::test]
+async fn consultation_send_back_obligation_apology_rejection_and_refusal() {
+    use cqdt_domain::calendar::{ExtensionTarget, WorkDuration};
+    for db in each("dossier_branches").await {
+        let w = world(&db).await;
+        let app = &w.app;
+        let tax = app
+            .agency_by_identifier(&Ctx::cli(), "000.00.05.H53")
+            .await
+            .unwrap();
+        // Monday 3 March 2025: received, due Thursday 6 March 17:00.
+        w.set(local(2025, 3, 3, 9, 0));
+        let d = app
+            .dossier_receive(&w.desk, &w.reception("Đặng Văn Em", true))
+            .await
+            .unwrap();
+        app.dossier_hand_over(&w.desk, d.id).await.unwrap();
+        // The specialist consults the finance department for 1 day, pausing the clock.
+        w.set(local(2025, 3, 3, 10, 0));
+        let r = app
+            .dossier_consult(
+                &w.specialist,
+                d.id,
+                tax.id,
+                "Xác nhận nghĩa vụ tài chính".into(),
+                WorkDuration::Days(1),
+                true,
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.dossier.state().name(), StateName::Consulting);
+        assert!(r.dossier.is_clock_paused());
+        // The desk may not answer for the consulted agency.
+        assert_eq!(
+            code(
+                app.dossier_consultation_answered(&w.desk, d.id, None)
+                    .await
+                    .unwrap_err()
+            ),
+            ErrorCode::Forbidden
+        );
+        // Answered Tuesday 4 March 10:00. The receipt day is not counted (the period starts at
+        // its close), so of the pause only Tuesday 07:30–10:00 stopped counted time: the due
+        // instant moves 2 h 30 past Thursday 6 March 17:00, to Friday 7 March 10:00.
+        w.set(local(2025, 3, 4, 10, 0));
+        let r = app
+            .dossier_consultation_answered(&w.specialist, d.id, Some("Đã xác nhận".into()))
+            .await
+            .unwrap();
+        assert_eq!(r.dossier.state(), &DossierState::Processing { step: 1 });
+        assert_eq!(r.due_at_us, Some(us(local(2025, 3, 7, 10, 0))));
+        // To the leader, sent back to step 1, a financial obligation, met.
+        app.dossier_process(&w.specialist, d.id, None)
+            .await
+            .unwrap();
+        let r = app
+            .dossier_send_back(&w.leader, d.id, 1, "Bổ sung ý kiến thẩm định".into())
+            .await
+            .unwrap();
+        assert_eq!(r.dossier.state(), &DossierState::ReturnedToStep { step: 1 });
+        let r = app
+            .dossier_act(
+                &w.specialist,
+                d.id,
+                DossierAction::RequestFinancialObligation {
+                    description: "Lệ phí đăng ký".into(),
+                    amount_vnd: Some(100_000),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            r.dossier.national_status(),
+            NationalStatus::FinancialObligationRequested
+        );
+        w.set(local(2025, 3, 4, 14, 0));
+        app.dossier_act(&w.desk, d.id, DossierAction::FinancialObligationMet)
+            .await
+            .unwrap();
+        // Not late yet on Tuesday: no apology; on Friday 7 March (due day) it may be issued, once.
+        assert_eq!(
+            code(
+                app.dossier_apologize(
+                    &w.specialist,
+                    d.id,
+                    "Chờ xác minh".into(),
+                    ExtensionTarget::UntilDate(NaiveDate::from_ymd_opt(2025, 3, 14).unwrap())
+                )
+                .await
+                .unwrap_err()
+            ),
+            ErrorCode::DossierApologyNotLate
+        );
+        w.set(local(2025, 3, 7, 9, 0));
+        let r = app
+            .dossier_apologize(
+                &w.specialist,
+                d.id,
+                "Chờ xác minh".into(),
+                ExtensionTarget::UntilDate(NaiveDate::from_ymd_opt(2025, 3, 14).unwrap()),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.appointment_at_us, Some(us(local(2025, 3, 14, 17, 0))));
+        assert!(r.dossier.apology().is_some());
+        assert_eq!(
+            code(
+                app.dossier_apologize(
+                    &w.specialist,
+                    d.id,
+                    "Lần hai".into(),
+                    ExtensionTarget::By(WorkDuration::Days(1))
+                )
+                .await
+                .unwrap_err()
+            ),
+            ErrorCode::DossierApologyAlreadyIssued
+        );
+        // The leader stops processing: reasons required, then stopped (status 8).
+        assert_eq!(
+            code(
+                app.dossier_reject(&w.leader, d.id, vec![])
+                    .await
+                    .unwrap_err()
+            ),
+            ErrorCode::DossierReasonsRequired
+        );
+        assert_eq!(
+            code(
+                app.dossier_reject(&w.specialist, d.id, vec!["Không đủ điều kiện".into()])
+                    .await
+                    .unwrap_err()
+            ),
+            ErrorCode::Forbidden
+        );
+        let r = app
+            .dossier_reject(&w.leader, d.id, vec!["Không đủ điều kiện".into()])
+            .await
+            .unwrap();
+        assert_eq!(r.dossier.national_status(), NationalStatus::Stopped);
+        assert!(r.closed_at_us.is_some());
+
+        // Refusal at reception (form 03).
+        let e = app
+            .dossier_receive(&w.desk, &w.reception("Hồ sơ thiếu", false))
+            .await
+            .unwrap();
+        let r = app
+            .dossier_refuse(&w.desk, e.id, vec!["Thiếu giấy đề nghị".into()])
+            .await
+            .unwrap();
+        assert_eq!(r.dossier.national_status(), NationalStatus::NotReceived);
+        let events = app.store.dossier_events(d.id).await.unwrap();
+        assert!(
+            events
+                .iter()
+                .any(|(_, e)| matches!(e.kind, EventKind::ConsultationAnswered { .. }))
+        );
+        assert!(matches!(
+            app.audit_verify().await.unwrap(),
+            VerifyOutcome::Intact { .. }
+        ));
+        db.cleanup().await;
+    }
+}

@@ -1918,7 +1918,12 @@ fn close_request_enums(doc: &mut utoipa::openapi::OpenApi) {
     let Some(components) = doc.components.as_mut() else {
         return;
     };
-    for name in ["DeadlineQueryDto", "WorkDurationDto", "ExtensionTargetDto"] {
+    for name in [
+        "DeadlineQueryDto",
+        "WorkDurationDto",
+        "ExtensionTargetDto",
+        "ActionBody",
+    ] {
         let Some(RefOr::T(Schema::OneOf(one_of))) = components.schemas.get_mut(name) else {
             continue;
         };

@@ -95,6 +95,10 @@ fn channel_schema() -> utoipa::openapi::Object {
     enum_of(Channel::ALL.iter().map(name_of).collect())
 }
 
+fn desk_channel_schema() -> utoipa::openapi::Object {
+    enum_of(vec!["direct".into(), "post".into()])
+}
+
 fn return_method_schema() -> utoipa::openapi::Object {
     enum_of(ReturnMethod::ALL.iter().map(name_of).collect())
 }
@@ -199,9 +203,7 @@ pub struct ProcedureDto {
     /// The version in effect for new dossiers.
     pub current: bool,
     /// What the source data could not confirm.
-    #[schema(value_type = Vec<Object>)]
     pub unconfirmed: Vec<serde_json::Value>,
-    #[schema(value_type = Vec<Object>)]
     pub sources: Vec<serde_json::Value>,
 }
 
@@ -336,7 +338,6 @@ pub struct CataloguePartDto {
     pub required: Option<bool>,
     /// `true`: the original, `false`: a copy (`copies` is then how many); or a number of
     /// originals.
-    #[schema(value_type = Object)]
     pub original: Option<serde_json::Value>,
     pub copies: Option<u32>,
     pub template: Option<String>,
@@ -362,7 +363,6 @@ pub struct CatalogueFormFieldDto {
 #[allow(dead_code)]
 pub struct CatalogueStepDto {
     /// The step's name, or its number (the unit then names it).
-    #[schema(value_type = Object)]
     pub step: serde_json::Value,
     pub unit: Option<String>,
     /// Where the unit sits (informative).
@@ -384,7 +384,6 @@ pub struct CatalogueItemDto {
     pub local_code: Option<String>,
     pub name: String,
     /// The field's name, or `{"code": …, "name": …}`.
-    #[schema(value_type = Object)]
     pub field: serde_json::Value,
     /// `province`, `district` or `commune`.
     pub level: String,
@@ -404,9 +403,7 @@ pub struct CatalogueItemDto {
     /// `YYYY-MM-DD`; empty: from the day of the import.
     pub effective_from: Option<String>,
     pub effective_to: Option<String>,
-    #[schema(value_type = Vec<Object>)]
     pub unconfirmed: Option<Vec<serde_json::Value>>,
-    #[schema(value_type = Vec<Object>)]
     pub sources: Option<Vec<serde_json::Value>>,
 }
 
@@ -443,14 +440,14 @@ pub async fn procedures_list(
     Query(q): Query<ProcedureListQuery>,
 ) -> ApiResult<axum::Json<ProcedurePage>> {
     let level = match q.level.as_deref() {
-        None | Some("") => None,
+        None => None,
         Some(l) => Some(
             ProcedureLevel::parse(l)
                 .ok_or_else(|| bad(&caller, ErrorCode::InvalidChoice, "level"))?,
         ),
     };
     let agency = match q.agency.as_deref() {
-        None | Some("") => None,
+        None => None,
         Some(a) => Some(parse_id(a, AgencyId, ErrorCode::InvalidQuery, caller.lang)?),
     };
     let page = s
@@ -876,7 +873,7 @@ pub struct DeskReceptionBody {
     pub values: BTreeMap<String, String>,
     /// `direct` (default) or `post`.
     #[serde(default)]
-    #[schema(schema_with = channel_schema)]
+    #[schema(schema_with = desk_channel_schema)]
     pub channel: Option<String>,
     /// Accept at once (form 01; default `true`), or register it for checking.
     #[serde(default)]
@@ -1073,8 +1070,8 @@ impl ActionBody {
 }
 
 fn return_method_of(s: Option<&str>, caller: &Caller) -> ApiResult<Option<ReturnMethod>> {
-    match s.map(str::trim) {
-        None | Some("") => Ok(None),
+    match s {
+        None => Ok(None),
         Some(m) => ReturnMethod::ALL
             .into_iter()
             .find(|r| name_of(r) == m)
@@ -1139,8 +1136,8 @@ pub async fn dossiers_receive(
     caller: Caller,
     Json(body): Json<DeskReceptionBody>,
 ) -> ApiResult<(StatusCode, axum::Json<DossierDto>)> {
-    let channel = match body.channel.as_deref().map(str::trim) {
-        None | Some("") | Some("direct") => Channel::Direct,
+    let channel = match body.channel.as_deref() {
+        None | Some("direct") => Channel::Direct,
         Some("post") => Channel::Post,
         Some(_) => return Err(bad(&caller, ErrorCode::InvalidChoice, "channel")),
     };
@@ -1221,7 +1218,7 @@ pub async fn dossiers_list(
     Query(q): Query<WorklistParams>,
 ) -> ApiResult<axum::Json<DossierPage>> {
     let queue = match q.queue.as_deref() {
-        None | Some("") => None,
+        None => None,
         Some(x) => {
             Some(Queue::parse(x).ok_or_else(|| bad(&caller, ErrorCode::InvalidChoice, "queue"))?)
         }
@@ -1240,7 +1237,7 @@ pub async fn dossiers_list(
         );
     }
     let procedure_id = match q.procedure.as_deref() {
-        None | Some("") => None,
+        None => None,
         Some(p) => Some(parse_id(
             p,
             ProcedureId,
@@ -1249,7 +1246,7 @@ pub async fn dossiers_list(
         )?),
     };
     let agency = match q.agency.as_deref() {
-        None | Some("") => None,
+        None => None,
         Some(a) => Some(parse_id(a, AgencyId, ErrorCode::InvalidQuery, caller.lang)?),
     };
     let w = s
@@ -1522,5 +1519,26 @@ mod tests {
             }
         ));
         assert!(serde_json::from_str::<ActionBody>(r#"{"action": "fly"}"#).is_err());
+    }
+}
+
+#[cfg(test)]
+mod doc_tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use utoipa::OpenApi;
+
+    /// The shapes the fuzzer checks answers against: any JSON where the data is free; the
+    /// action variants refuse unknown fields like the server does.
+    #[test]
+    fn free_json_is_any_value_and_actions_are_closed() {
+        let doc = serde_json::to_value(super::super::ApiDoc::openapi()).unwrap();
+        let schemas = &doc["components"]["schemas"];
+        let unconfirmed = &schemas["ProcedureDto"]["properties"]["unconfirmed"];
+        assert_eq!(unconfirmed["items"], serde_json::json!({}));
+        let variants = schemas["ActionBody"]["oneOf"].as_array().unwrap();
+        assert_eq!(variants.len(), 18);
+        for v in variants {
+            assert_eq!(v["additionalProperties"], false, "{v}");
+        }
     }
 }
