@@ -75,6 +75,20 @@ const OUTBOX_COLS: &str = "id, idempotency_key, topic, payload, created_at_us, a
 const KEY_COLS: &str =
     "id, name, prefix, secret_hash, scopes, agency_id, created_by, created_at_us, revoked_at_us";
 
+/// Bind every value of a dynamically built query, in order.
+macro_rules! bind_all {
+    ($query:expr, $binds:expr) => {{
+        let mut query = $query;
+        for b in &$binds {
+            query = match b {
+                Bind::Text(s) => query.bind(s.as_str()),
+                Bind::Int(i) => query.bind(*i),
+            };
+        }
+        query
+    }};
+}
+
 macro_rules! sql_store {
     ($store:ident, $db:ty, $row:ty, $backend:literal, $claim_lock:literal) => {
         impl $store {
@@ -1025,25 +1039,13 @@ macro_rules! sql_store {
                     "SELECT {PROC_COLS}, {rank} AS search_rank FROM procedures p WHERE {cond} \
                      ORDER BY search_rank, LENGTH(p.name_folded), p.name_folded, p.national_code LIMIT {limit} OFFSET {offset}"
                 );
-                let mut query = sqlx::query(&sql);
-                for b in &q.binds {
-                    query = match b {
-                        Bind::Text(s) => query.bind(s.as_str()),
-                        Bind::Int(i) => query.bind(*i),
-                    };
-                }
+                let query = bind_all!(sqlx::query(&sql), q.binds);
                 let rows = query.fetch_all(&self.pool).await.map_err(db_err)?;
                 let items = rows.iter().map(Self::procedure_from).collect::<AppResult<Vec<_>>>()?;
                 let mut q = Sql::default();
                 let cond = procedure_where(f, &mut q);
                 let sql = format!("SELECT COUNT(*) FROM procedures p WHERE {cond}");
-                let mut count = sqlx::query_scalar::<_, i64>(&sql);
-                for b in &q.binds {
-                    count = match b {
-                        Bind::Text(s) => count.bind(s.as_str()),
-                        Bind::Int(i) => count.bind(*i),
-                    };
-                }
+                let count = bind_all!(sqlx::query_scalar::<_, i64>(&sql), q.binds);
                 let total = count.fetch_one(&self.pool).await.map_err(db_err)?;
                 Ok((items, total))
             }
@@ -1172,25 +1174,13 @@ macro_rules! sql_store {
                 let sql = format!(
                     "SELECT {DOSSIER_COLS} FROM dossiers d WHERE {cond} ORDER BY {order} LIMIT {limit} OFFSET {offset}"
                 );
-                let mut query = sqlx::query(&sql);
-                for b in &q.binds {
-                    query = match b {
-                        Bind::Text(s) => query.bind(s.as_str()),
-                        Bind::Int(i) => query.bind(*i),
-                    };
-                }
+                let query = bind_all!(sqlx::query(&sql), q.binds);
                 let rows = query.fetch_all(&self.pool).await.map_err(db_err)?;
                 let items = rows.iter().map(Self::dossier_from).collect::<AppResult<Vec<_>>>()?;
                 let mut q = Sql::default();
                 let cond = dossier_where(f, &mut q);
                 let sql = format!("SELECT COUNT(*) FROM dossiers d WHERE {cond}");
-                let mut count = sqlx::query_scalar::<_, i64>(&sql);
-                for b in &q.binds {
-                    count = match b {
-                        Bind::Text(s) => count.bind(s.as_str()),
-                        Bind::Int(i) => count.bind(*i),
-                    };
-                }
+                let count = bind_all!(sqlx::query_scalar::<_, i64>(&sql), q.binds);
                 let total = count.fetch_one(&self.pool).await.map_err(db_err)?;
                 Ok((items, total))
             }
@@ -1204,13 +1194,7 @@ macro_rules! sql_store {
                      SUM(CASE WHEN d.closed_at_us IS NULL AND d.due_at_us IS NOT NULL AND d.due_at_us < {now} THEN 1 ELSE 0 END) AS overdue \
                      FROM dossiers d WHERE {cond} GROUP BY d.state ORDER BY d.state"
                 );
-                let mut query = sqlx::query(&sql);
-                for b in &q.binds {
-                    query = match b {
-                        Bind::Text(s) => query.bind(s.as_str()),
-                        Bind::Int(i) => query.bind(*i),
-                    };
-                }
+                let query = bind_all!(sqlx::query(&sql), q.binds);
                 let rows = query.fetch_all(&self.pool).await.map_err(db_err)?;
                 rows.iter()
                     .map(|r| {
