@@ -20,7 +20,7 @@ use cqdt_domain::dossier::{
     Channel, Command, CommandName, Dossier, DossierCode, DossierError, DossierEvent, Evaluation,
     Ii06aReport, ReportPeriod, ReturnMethod, StateName, ii06a_by_field,
 };
-use cqdt_domain::ids::{AgencyId, DossierId, ProcedureId, UserId};
+use cqdt_domain::ids::{AgencyId, DossierId, DraftId, FileId, ProcedureId, UserId};
 use cqdt_domain::policy::{Action, Actor, Target};
 use cqdt_domain::procedure::{FieldError, NormalisedValues};
 use cqdt_domain::text::{fold, nfc, nfc_opt};
@@ -28,10 +28,11 @@ use serde::Serialize;
 
 use crate::calendar::EffectiveCalendar;
 use crate::error::{AppError, AppResult, LineError};
+use crate::files::{Staged, Upload, missing_required_part};
 use crate::procedures::Page;
 use crate::store::{
-    Applicant, DossierBuilder, DossierFilter, DossierRecord, DossierScope, ProcedureRecord,
-    StateCount, User, UserKind, path_string,
+    Applicant, DossierBuilder, DossierFilter, DossierRecord, DossierScope, FileRecord,
+    NewDossierFiles, ProcedureRecord, StateCount, User, UserKind, path_string,
 };
 use crate::{App, Ctx};
 
@@ -128,6 +129,8 @@ pub struct OnlineSubmission {
     /// Defaults to the account's.
     pub email: Option<String>,
     pub address: Option<String>,
+    /// The dossier parts' files (`Upload::part`).
+    pub files: Vec<Upload>,
 }
 
 /// A paper dossier registered at the one-stop desk (brought in person, or by post).
@@ -143,6 +146,8 @@ pub struct DeskReception {
     /// for the desk's check.
     pub accept: bool,
     pub return_method: Option<ReturnMethod>,
+    /// Scans of the parts brought in.
+    pub files: Vec<Upload>,
 }
 
 /// What may be done to a dossier after it entered the system: the domain's commands except the
@@ -204,7 +209,7 @@ pub enum DossierAction {
 
 /// Who may ask for an action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Who {
+pub(crate) enum Who {
     /// The one-stop desk of the dossier's agency (`Action::ReceiveDossier`).
     Desk,
     /// The processing unit (`Action::ProcessDossier`), on the dossier's agency or the current
@@ -511,6 +516,8 @@ impl App {
         return_method: Option<ReturnMethod>,
         channel: Channel,
         accept: bool,
+        staged: Vec<Staged>,
+        from_draft: Option<DraftId>,
     ) -> AppResult<DossierRecord> {
         let calendar = self.effective_calendar().await?;
         let now_us = self.now_us();
@@ -557,6 +564,7 @@ impl App {
         };
         let identifier = agency.fields.identifier.clone();
         let actor = ctx.actor.user_id();
+        let outbox_ids: Vec<String> = (0..4).map(|_| self.ids.new_id().to_string()).collect();
         let build: DossierBuilder<'_> = Box::new(move |sequence| {
             let engine = engine(&calendar);
             let code = DossierCode::for_instant(identifier, at, sequence).map_err(dossier_error)?;
@@ -579,10 +587,19 @@ impl App {
                 );
             }
             refresh(&mut rec, &events, now_us);
-            Ok((rec, events))
+            let notices = dossier_notices(&rec, &events, outbox_ids, now_us)?;
+            Ok((rec, events, notices))
         });
+        let uploader = ctx.actor.user_id();
+        let files = NewDossierFiles {
+            new: staged
+                .into_iter()
+                .map(|s| s.record(FileId(self.ids.new_id()), Some(id), None, uploader, now_us))
+                .collect(),
+            from_draft,
+        };
         self.store
-            .dossier_create(agency.id, day, &audit, &[], build)
+            .dossier_create(agency.id, day, &audit, &files, build)
             .await
     }
 
@@ -592,6 +609,18 @@ impl App {
         &self,
         ctx: &Ctx,
         input: &OnlineSubmission,
+    ) -> AppResult<DossierRecord> {
+        self.submit_online(ctx, input, Vec::new(), None).await
+    }
+
+    /// Online submission with `input.files` added to `earlier` files (a draft's, which the
+    /// dossier takes over when `from_draft` is set). Every required dossier part needs a file.
+    pub(crate) async fn submit_online(
+        &self,
+        ctx: &Ctx,
+        input: &OnlineSubmission,
+        earlier: Vec<FileRecord>,
+        from_draft: Option<DraftId>,
     ) -> AppResult<DossierRecord> {
         let me = ctx.actor.user_id();
         self.authorize(
@@ -633,6 +662,22 @@ impl App {
             },
             "",
         )?;
+        // Refuse a procedure that is not offered online before storing any file for it.
+        if !procedure.procedure.level.allows_online_submission() {
+            return Err(dossier_error(DossierError::OnlineNotAllowed));
+        }
+        let parts = &procedure.procedure.parts;
+        let staged = self.stage_all(&input.files, parts.len(), &earlier).await?;
+        let present = earlier
+            .iter()
+            .map(|f| (f.kind, f.part))
+            .chain(staged.iter().map(|s| (s.kind, s.part)));
+        if let Some(n) = missing_required_part(parts, present) {
+            return Err(AppError::field(
+                ErrorCode::UploadRequiredPartMissing,
+                format!("part-{n}"),
+            ));
+        }
         self.create_dossier(
             ctx,
             &procedure,
@@ -642,6 +687,8 @@ impl App {
             input.return_method,
             Channel::Online,
             false,
+            staged,
+            from_draft,
         )
         .await
     }
@@ -691,6 +738,9 @@ impl App {
             .procedure
             .validate_form(&input.values)
             .map_err(|e| form_error(&e))?;
+        let staged = self
+            .stage_all(&input.files, procedure.procedure.parts.len(), &[])
+            .await?;
         self.create_dossier(
             ctx,
             &procedure,
@@ -700,6 +750,8 @@ impl App {
             input.return_method,
             input.channel,
             input.accept,
+            staged,
+            None,
         )
         .await
     }
@@ -729,7 +781,12 @@ impl App {
     /// Authorizes `who` on a dossier: the desk and leaders on the receiving agency's path, the
     /// processing unit there or on the current step's (or consulted) agency, the applicant on
     /// their own account.
-    async fn authorize_on(&self, ctx: &Ctx, rec: &DossierRecord, who: &[Who]) -> AppResult<()> {
+    pub(crate) async fn authorize_on(
+        &self,
+        ctx: &Ctx,
+        rec: &DossierRecord,
+        who: &[Who],
+    ) -> AppResult<()> {
         use cqdt_domain::dossier::DossierState;
         let mut extra_paths: Vec<Vec<AgencyId>> = Vec::new();
         if who.contains(&Who::Process) {
@@ -788,6 +845,18 @@ impl App {
         id: DossierId,
         action: DossierAction,
     ) -> AppResult<DossierRecord> {
+        self.dossier_act_files(ctx, id, action, &[]).await
+    }
+
+    /// An action with file records whose bytes are already stored (see
+    /// `dossier_act_with_files`).
+    pub(crate) async fn dossier_act_files(
+        &self,
+        ctx: &Ctx,
+        id: DossierId,
+        action: DossierAction,
+        files: &[FileRecord],
+    ) -> AppResult<DossierRecord> {
         let rec = self.load_dossier(id).await?;
         self.authorize_on(ctx, &rec, action.who()).await?;
         if let DossierAction::Consult { agency_id, .. } = &action
@@ -814,8 +883,10 @@ impl App {
             Some(&rec.dossier),
             Some(&next.dossier),
         );
+        let ids: Vec<String> = (0..4).map(|_| self.ids.new_id().to_string()).collect();
+        let outbox = dossier_notices(&next, &events, ids, now_us)?;
         self.store
-            .dossier_update(&next, &events, &audit, &[])
+            .dossier_update(&next, &events, &audit, &outbox, files)
             .await?;
         next.version += 1;
         Ok(next)
@@ -1310,6 +1381,104 @@ pub fn command_name(c: CommandName) -> String {
 
 fn constant_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// `dd/mm/yyyy HH:MM` of a local instant.
+fn local_text(t: LocalDateTime) -> String {
+    t.format("%d/%m/%Y %H:%M").to_string()
+}
+
+/// The notifications the new events cause (standards: acceptance, supplement request,
+/// refusal, stop, result ready, apology), to the applicant's e-mail and phone. Keys name the
+/// dossier, the event kind and its instant, so a retried transaction or delivery never sends
+/// one twice. `ids` supplies the outbox row ids (two per event at most).
+pub(crate) fn dossier_notices(
+    rec: &DossierRecord,
+    events: &[DossierEvent],
+    ids: Vec<String>,
+    now_us: i64,
+) -> AppResult<Vec<crate::store::NewOutbox>> {
+    use crate::outbox::{Channel as Via, Notification, TOPIC_NOTIFY};
+    use cqdt_domain::dossier::EventKind;
+    let mut ids = ids.into_iter();
+    let mut out = Vec::new();
+    let a = &rec.applicant;
+    let targets: Vec<(Via, &String)> = [
+        a.email.as_ref().map(|e| (Via::Email, e)),
+        a.phone.as_ref().map(|p| (Via::Sms, p)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if targets.is_empty() {
+        return Ok(out);
+    }
+    for e in events {
+        let mut vars: BTreeMap<String, String> = BTreeMap::new();
+        let template = match &e.kind {
+            EventKind::Received { .. } => {
+                if let Some(d) = e.appointment.or(e.due) {
+                    vars.insert("appointment".into(), local_text(d));
+                }
+                "dossier_received"
+            }
+            EventKind::SupplementRequested { reasons, .. } => {
+                vars.insert("reasons".into(), reasons.join("; "));
+                "dossier_supplement"
+            }
+            EventKind::Refused { reasons } => {
+                vars.insert("reasons".into(), reasons.join("; "));
+                "dossier_refused"
+            }
+            EventKind::Rejected { reasons, .. } => {
+                vars.insert("reasons".into(), reasons.join("; "));
+                "dossier_stopped"
+            }
+            EventKind::ResultReady { .. } => "dossier_result_ready",
+            EventKind::ApologyIssued {
+                reason,
+                new_appointment,
+                ..
+            } => {
+                vars.insert("reason".into(), reason.clone());
+                vars.insert("appointment".into(), local_text(*new_appointment));
+                "dossier_apology"
+            }
+            _ => continue,
+        };
+        vars.insert("full_name".into(), a.name.clone());
+        vars.insert("code".into(), rec.code.clone());
+        vars.insert("procedure".into(), rec.dossier.terms().name.clone());
+        let kind = template.trim_start_matches("dossier_");
+        for (via, to) in &targets {
+            let n = Notification {
+                channel: *via,
+                to: (*to).clone(),
+                template: template.into(),
+                locale: "vi".into(),
+                vars: vars.clone(),
+            };
+            let via_name = match via {
+                Via::Email => "email",
+                Via::Sms => "sms",
+            };
+            out.push(crate::store::NewOutbox {
+                id: ids.next().unwrap_or_else(|| {
+                    format!("{}-{kind}-{}-{via_name}", rec.id, e.at.timestamp_micros())
+                }),
+                idempotency_key: format!(
+                    "dossier:{}:{kind}:{}:{via_name}",
+                    rec.id,
+                    e.at.timestamp_micros()
+                ),
+                topic: TOPIC_NOTIFY.to_string(),
+                payload: serde_json::to_string(&n)
+                    .map_err(|e| AppError::internal(e.to_string()))?,
+                created_at_us: now_us,
+            });
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -13,15 +13,19 @@ pub mod calendar;
 pub mod demo;
 pub mod dossiers;
 pub mod error;
+pub mod files;
 pub mod outbox;
 pub mod ports;
 pub mod procedures;
+pub mod slips;
 pub mod store;
 
 use std::sync::Arc;
 
 pub use error::{AppError, AppResult, LineError};
-pub use ports::{Clock, Ids, SystemClock, SystemIds};
+pub use ports::{
+    BlobStore, Clock, Ids, MemoryBlobs, NoScan, ScanVerdict, Scanner, SystemClock, SystemIds,
+};
 pub use store::Store;
 
 use cqdt_domain::policy::{Action, Actor, Decision, Target};
@@ -41,6 +45,8 @@ pub struct AppConfig {
     pub login_max_failures_address: i64,
     pub login_window_secs: i64,
     pub password_min_len: usize,
+    /// Upload limits (per file, per dossier).
+    pub file_limits: cqdt_domain::files::FileLimits,
 }
 
 impl Default for AppConfig {
@@ -54,6 +60,7 @@ impl Default for AppConfig {
             login_max_failures_address: 20,
             login_window_secs: 15 * 60,
             password_min_len: 8,
+            file_limits: Default::default(),
         }
     }
 }
@@ -68,6 +75,11 @@ pub struct App {
     /// The working calendar in effect, cached (see [`calendar`]); `Default::default()` starts
     /// empty and loads on first use.
     pub calendar: Arc<calendar::CalendarCache>,
+    /// Where file bytes go. `App::new` starts with memory blobs; the server puts the files
+    /// folder here (`with_files`).
+    pub blobs: Arc<dyn BlobStore>,
+    /// The virus-scan hook.
+    pub scanner: Arc<dyn Scanner>,
 }
 
 /// Who asks, and from where: passed to every use case.
@@ -110,7 +122,16 @@ impl App {
             ids: Arc::new(SystemIds),
             config: Arc::new(config),
             calendar: Arc::default(),
+            blobs: Arc::new(MemoryBlobs::default()),
+            scanner: Arc::new(NoScan),
         }
+    }
+
+    /// The same application with these file bytes storage and scanner.
+    pub fn with_files(mut self, blobs: Arc<dyn BlobStore>, scanner: Arc<dyn Scanner>) -> Self {
+        self.blobs = blobs;
+        self.scanner = scanner;
+        self
     }
 
     /// Ask the policy; the command line (operator on the machine) may do everything.

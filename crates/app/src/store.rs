@@ -7,7 +7,10 @@ use async_trait::async_trait;
 use cqdt_domain::agency::{Agency, AgencyFields};
 use cqdt_domain::audit::AuditEntry;
 use cqdt_domain::dossier::{Dossier, DossierEvent, ReturnMethod, StateName};
-use cqdt_domain::ids::{AgencyId, ApiKeyId, DossierId, GrantId, ProcedureId, UserId};
+use cqdt_domain::files::{FileKind, FileType};
+use cqdt_domain::ids::{
+    AgencyId, ApiKeyId, DossierId, DraftId, FileId, GrantId, ProcedureId, UserId,
+};
 use cqdt_domain::policy::Role;
 use cqdt_domain::procedure::{NormalisedValues, Procedure};
 use serde::Serialize;
@@ -234,7 +237,7 @@ pub trait Store: Send + Sync {
         agency_id: AgencyId,
         day: chrono::NaiveDate,
         audit: &AuditDraft,
-        outbox: &[NewOutbox],
+        files: &NewDossierFiles,
         build: DossierBuilder<'_>,
     ) -> AppResult<DossierRecord>;
     async fn dossier_get(&self, id: DossierId) -> AppResult<Option<DossierRecord>>;
@@ -248,6 +251,7 @@ pub trait Store: Send + Sync {
         events: &[DossierEvent],
         audit: &AuditDraft,
         outbox: &[NewOutbox],
+        files: &[FileRecord],
     ) -> AppResult<()>;
     /// Every event of a dossier, in order, with its sequence number (from 1).
     async fn dossier_events(&self, id: DossierId) -> AppResult<Vec<(i64, DossierEvent)>>;
@@ -291,6 +295,85 @@ pub trait Store: Send + Sync {
     /// when the key was already delivered (a repeat).
     async fn outgoing_insert(&self, m: &OutgoingMessage) -> AppResult<bool>;
     async fn outgoing_list(&self, limit: i64) -> AppResult<Vec<OutgoingMessage>>;
+
+    // Drafts and files (the bytes live in the `BlobStore`; these are their records).
+    async fn draft_insert(&self, d: &DraftRecord, audit: &AuditDraft) -> AppResult<()>;
+    /// Saves a draft that has not been submitted (else `draft.already_submitted`).
+    async fn draft_update(&self, d: &DraftRecord, audit: &AuditDraft) -> AppResult<()>;
+    async fn draft_get(&self, id: DraftId) -> AppResult<Option<DraftRecord>>;
+    /// A user's drafts not yet submitted, most recently changed first.
+    async fn drafts_of(&self, user: UserId) -> AppResult<Vec<DraftRecord>>;
+    /// Removes a draft that has not been submitted, and its file records.
+    async fn draft_delete(&self, id: DraftId, audit: &AuditDraft) -> AppResult<bool>;
+    async fn file_insert(&self, f: &FileRecord, audit: &AuditDraft) -> AppResult<()>;
+    /// Removes a file of a draft that has not been submitted (a dossier's files are kept).
+    async fn draft_file_delete(
+        &self,
+        draft: DraftId,
+        file: FileId,
+        audit: &AuditDraft,
+    ) -> AppResult<bool>;
+    async fn files_of_draft(&self, draft: DraftId) -> AppResult<Vec<FileRecord>>;
+    async fn files_of_dossier(&self, dossier: DossierId) -> AppResult<Vec<FileRecord>>;
+    async fn file_get(&self, id: FileId) -> AppResult<Option<FileRecord>>;
+}
+
+/// The file records a new dossier takes in its creating transaction: new ones, and those of
+/// the draft it comes from (the draft is then marked submitted, once: a second submission of
+/// the same draft fails with `draft.already_submitted` and writes nothing).
+#[derive(Debug, Clone, Default)]
+pub struct NewDossierFiles {
+    pub new: Vec<FileRecord>,
+    pub from_draft: Option<DraftId>,
+}
+
+/// A stored file's record. Exactly one of `dossier_id` and `draft_id` is set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileRecord {
+    pub id: FileId,
+    pub dossier_id: Option<DossierId>,
+    pub draft_id: Option<DraftId>,
+    pub kind: FileKind,
+    /// The dossier part (1-based position in the procedure version's parts) for `Part` files.
+    pub part: Option<u32>,
+    pub name: String,
+    pub file_type: FileType,
+    pub size: i64,
+    /// SHA-256 of the content, hex: the blob's address.
+    pub sha256: String,
+    pub uploaded_by: Option<UserId>,
+    pub uploaded_at_us: i64,
+}
+
+/// What a draft holds besides its procedure: the form as typed so far and the contact details.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct DraftBody {
+    #[serde(default)]
+    pub values: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub return_method: Option<ReturnMethod>,
+    #[serde(default)]
+    pub id_number: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub address: Option<String>,
+}
+
+/// An online submission being prepared by its applicant, resumable until submitted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DraftRecord {
+    pub id: DraftId,
+    pub user_id: UserId,
+    pub procedure_id: ProcedureId,
+    pub agency_id: Option<AgencyId>,
+    pub body: DraftBody,
+    /// Set once submitted.
+    pub dossier_id: Option<DossierId>,
+    pub created_at_us: i64,
+    pub updated_at_us: i64,
 }
 
 /// A side effect to deliver after the transaction that caused it commits.
@@ -448,9 +531,10 @@ pub struct DossierRecord {
 }
 
 /// What `Store::dossier_create` runs inside its transaction once it has the day's counter: the
-/// new dossier (with its code) and its first events.
-pub type DossierBuilder<'a> =
-    Box<dyn FnOnce(u32) -> AppResult<(DossierRecord, Vec<DossierEvent>)> + Send + 'a>;
+/// new dossier (with its code), its first events and the notifications they cause.
+pub type DossierBuilder<'a> = Box<
+    dyn FnOnce(u32) -> AppResult<(DossierRecord, Vec<DossierEvent>, Vec<NewOutbox>)> + Send + 'a,
+>;
 
 /// One part of a worklist: dossiers under an agency subtree (`path_prefix`, empty for all) in
 /// some states (empty for any).

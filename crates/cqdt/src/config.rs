@@ -26,7 +26,46 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub security: SecurityConfig,
     pub notifications: NotificationsConfig,
+    pub files: FilesConfig,
     pub log: LogConfig,
+}
+
+/// Uploaded files: where the bytes go, how big they may be, and the virus-scan hook.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct FilesConfig {
+    /// Folder of the files' bytes (by SHA-256). Back it up together with the database. Empty:
+    /// `files` beside the SQLite database, or `data/files` with PostgreSQL.
+    pub dir: String,
+    pub max_file_bytes: u64,
+    pub max_dossier_bytes: u64,
+    pub max_files: u32,
+    /// A command that reads one file on its standard input and exits 0 when clean, 1 when
+    /// infected (printing what it found); any other outcome refuses the upload. Empty: no scan.
+    pub scan_command: Vec<String>,
+}
+
+impl Default for FilesConfig {
+    fn default() -> Self {
+        let l = cqdt_domain::files::FileLimits::default();
+        FilesConfig {
+            dir: String::new(),
+            max_file_bytes: l.max_file_bytes,
+            max_dossier_bytes: l.max_dossier_bytes,
+            max_files: l.max_files,
+            scan_command: Vec::new(),
+        }
+    }
+}
+
+impl FilesConfig {
+    pub fn limits(&self) -> cqdt_domain::files::FileLimits {
+        cqdt_domain::files::FileLimits {
+            max_file_bytes: self.max_file_bytes,
+            max_dossier_bytes: self.max_dossier_bytes,
+            max_files: self.max_files,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -130,7 +169,7 @@ impl Default for ServerConfig {
             secure_cookies: false,
             trust_proxy: false,
             body_limit_bytes: 1 << 20,
-            upload_limit_bytes: 20 << 20,
+            upload_limit_bytes: 110 << 20,
             shutdown_grace_secs: 30,
         }
     }
@@ -182,6 +221,7 @@ impl SecurityConfig {
             login_max_failures_address: self.login_max_failures_address,
             login_window_secs: self.login_window_secs,
             password_min_len: self.password_min_len,
+            file_limits: Default::default(),
         }
     }
 }
@@ -250,9 +290,10 @@ metrics_listen = "127.0.0.1:9464"
 secure_cookies = false
 # Take the client address from X-Forwarded-For (only behind a trusted proxy).
 trust_proxy = false
-# Largest ordinary request body, and largest upload (imports), in bytes.
+# Largest ordinary request body, and largest upload request (imports, a dossier's files), in
+# bytes.
 body_limit_bytes = 1048576
-upload_limit_bytes = 20971520
+upload_limit_bytes = 115343360
 # Seconds in-flight requests get to finish on shutdown.
 shutdown_grace_secs = 30
 
@@ -284,6 +325,19 @@ dispatch_interval_ms = 1000
 # "smtp://host:port" of the mail relay; empty: e-mails are kept in the outgoing-messages table.
 smtp_url = ""
 from = "Chính quyền điện tử tỉnh Tây Ninh <noreply@tayninh.gov.vn>"
+
+[files]
+# Folder of uploaded files, stored once by their SHA-256. Back it up with the database.
+# "" (default): "files" beside the SQLite database, or "data/files" with PostgreSQL.
+dir = ""
+# Largest file, largest total of one dossier, most files of one dossier.
+max_file_bytes = 20971520
+max_dossier_bytes = 104857600
+max_files = 50
+# Virus-scan hook: a command that reads one file on stdin and exits 0 when clean, 1 when
+# infected; anything else refuses the upload. Empty: no scan. For ClamAV:
+# scan_command = ["clamdscan", "--no-summary", "--stdout", "-"]
+scan_command = []
 
 [log]
 # "text" or "json" (one JSON object a line).

@@ -13,11 +13,22 @@ use tokio::net::TcpListener;
 /// Open the store the configuration names (creating the SQLite folder) and migrate it.
 pub async fn open_app(config: &Config) -> Result<App, AppError> {
     let url = &config.database.url.0;
+    let mut files_dir = std::path::PathBuf::from(if config.files.dir.is_empty() {
+        "data/files"
+    } else {
+        config.files.dir.as_str()
+    });
     if let Some(path) = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
     {
         let path = path.split('?').next().unwrap_or(path);
+        if config.files.dir.is_empty() && path != ":memory:" {
+            files_dir = std::path::Path::new(path)
+                .parent()
+                .map(|p| p.join("files"))
+                .unwrap_or_else(|| "files".into());
+        }
         if let Some(parent) = std::path::Path::new(path).parent()
             && !parent.as_os_str().is_empty()
         {
@@ -32,7 +43,20 @@ pub async fn open_app(config: &Config) -> Result<App, AppError> {
         sqlite_durability: config.database.sqlite_durability,
     })
     .await?;
-    Ok(App::new(store, config.security.app_config()))
+    let mut app_config = config.security.app_config();
+    app_config.file_limits = config.files.limits();
+    let blobs = cqdt_store::FsBlobs::open(&files_dir)?;
+    let scanner: Arc<dyn cqdt_app::Scanner> =
+        match cqdt_exchange::scan::CommandScanner::new(&config.files.scan_command) {
+            Some(s) => Arc::new(s),
+            None => {
+                tracing::info!(
+                    "no virus scanner configured ([files] scan_command): uploads are not scanned"
+                );
+                Arc::new(cqdt_app::NoScan)
+            }
+        };
+    Ok(App::new(store, app_config).with_files(Arc::new(blobs), scanner))
 }
 
 pub fn web_config(config: &Config) -> WebConfig {

@@ -31,5 +31,7 @@ id_type!(
     ApiKeyId,
     AuditId,
     ProcedureId,
-    DossierId
+    DossierId,
+    DraftId,
+    FileId
 );

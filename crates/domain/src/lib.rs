@@ -7,6 +7,7 @@ pub mod audit;
 pub mod calendar;
 pub mod dossier;
 pub mod error;
+pub mod files;
 pub mod ids;
 pub mod policy;
 pub mod procedure;

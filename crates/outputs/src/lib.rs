@@ -22,10 +22,12 @@ mod fonts;
 mod layout;
 mod qr;
 mod render;
+mod report;
 mod slips;
 mod vi;
 
 pub use qr::{QUIET_ZONE, QrModules, qr_svg};
+pub use report::{Ii06aSheet, Ii06aSheetLine};
 pub use slips::{
     ApologySlip, Applicant, ControlSlip, Fee, HandOver, Issuer, LedgerEntry, MissingPaper,
     PaperForm, ReceiptSlip, ReceivedPaper, RefusalSlip, ResultDelivery, Signer,
@@ -48,4 +50,7 @@ pub enum OutputError {
     /// krilla refused to write the PDF.
     #[error("cannot write the PDF: {0}")]
     Pdf(String),
+    /// The XLSX writer refused.
+    #[error("cannot write the XLSX file: {0}")]
+    Xlsx(String),
 }

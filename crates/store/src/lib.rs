@@ -5,6 +5,7 @@
 //! Architecture invariant: every write that a person or system makes appends its audit entry
 //! in the same transaction, before the write itself; the audit head row serialises writers.
 
+mod blobs;
 mod sql;
 pub mod testing;
 
@@ -17,6 +18,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use blobs::FsBlobs;
 pub use sql::{PgStore, SqliteStore};
 
 pub static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");

@@ -20,8 +20,10 @@ use cqdt_app::store::{
     Applicant, DossierBuilder, DossierFilter, DossierHistory, DossierRecord, ProcedureFilter,
     ProcedureLevel, ProcedureNotes, ProcedureRecord, StateCount, path_string,
 };
+use cqdt_app::store::{DraftRecord, FileRecord, NewDossierFiles};
 use cqdt_domain::dossier::{Dossier, DossierEvent, ReturnMethod, StateName};
-use cqdt_domain::ids::{DossierId, ProcedureId};
+use cqdt_domain::files::{FileKind, FileType};
+use cqdt_domain::ids::{DossierId, DraftId, FileId, ProcedureId};
 use cqdt_domain::procedure::{NormalisedValues, Procedure};
 
 pub struct SqliteStore {
@@ -72,6 +74,9 @@ const AGENCY_COLS: &str = "id, parent_id, identifier, level, path, kind, name, s
 const USER_COLS: &str = "id, kind, email, phone, full_name, id_number, agency_id, password_hash, disabled, locale, created_at_us";
 const AUDIT_COLS: &str = "seq, at_us, actor, ip, action, target_type, target_id, before_digest, after_digest, prev_hash, hash";
 const OUTBOX_COLS: &str = "id, idempotency_key, topic, payload, created_at_us, available_at_us, attempts, last_error, delivered_at_us, dead_at_us";
+const DRAFT_COLS: &str =
+    "id, user_id, procedure_id, agency_id, body, dossier_id, created_at_us, updated_at_us";
+const FILE_COLS: &str = "id, dossier_id, draft_id, kind, part, name, file_type, size, sha256, uploaded_by, uploaded_at_us";
 const KEY_COLS: &str =
     "id, name, prefix, secret_hash, scopes, agency_id, created_by, created_at_us, revoked_at_us";
 
@@ -918,6 +923,153 @@ macro_rules! sql_store {
                 Ok(n > 0)
             }
 
+            async fn draft_insert(&self, d: &DraftRecord, audit: &AuditDraft) -> AppResult<()> {
+                let body = serde_json::to_string(&d.body).map_err(|e| AppError::internal(e.to_string()))?;
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                Self::append(&mut tx, audit).await?;
+                sqlx::query(
+                    "INSERT INTO drafts (id, user_id, procedure_id, agency_id, body, dossier_id, created_at_us, updated_at_us) \
+                     VALUES ($1, $2, $3, $4, $5, NULL, $6, $7)",
+                )
+                .bind(d.id.to_string())
+                .bind(d.user_id.to_string())
+                .bind(d.procedure_id.to_string())
+                .bind(d.agency_id.map(|a| a.to_string()))
+                .bind(body)
+                .bind(d.created_at_us)
+                .bind(d.updated_at_us)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                tx.commit().await.map_err(db_err)
+            }
+
+            async fn draft_update(&self, d: &DraftRecord, audit: &AuditDraft) -> AppResult<()> {
+                let body = serde_json::to_string(&d.body).map_err(|e| AppError::internal(e.to_string()))?;
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                Self::append(&mut tx, audit).await?;
+                let n = sqlx::query(
+                    "UPDATE drafts SET agency_id = $2, body = $3, updated_at_us = $4 WHERE id = $1 AND dossier_id IS NULL",
+                )
+                .bind(d.id.to_string())
+                .bind(d.agency_id.map(|a| a.to_string()))
+                .bind(body)
+                .bind(d.updated_at_us)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?
+                .rows_affected();
+                if n == 0 {
+                    return Err(AppError::new(ErrorCode::DraftAlreadySubmitted));
+                }
+                tx.commit().await.map_err(db_err)
+            }
+
+            async fn draft_get(&self, id: DraftId) -> AppResult<Option<DraftRecord>> {
+                let row = sqlx::query(&format!("SELECT {DRAFT_COLS} FROM drafts WHERE id = $1"))
+                    .bind(id.to_string())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                row.as_ref().map(Self::draft_from).transpose()
+            }
+
+            async fn drafts_of(&self, user: UserId) -> AppResult<Vec<DraftRecord>> {
+                let rows = sqlx::query(&format!(
+                    "SELECT {DRAFT_COLS} FROM drafts WHERE user_id = $1 AND dossier_id IS NULL ORDER BY updated_at_us DESC, id LIMIT 200"
+                ))
+                .bind(user.to_string())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                rows.iter().map(Self::draft_from).collect()
+            }
+
+            async fn draft_delete(&self, id: DraftId, audit: &AuditDraft) -> AppResult<bool> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                Self::append(&mut tx, audit).await?;
+                sqlx::query("DELETE FROM files WHERE draft_id = $1 AND EXISTS (SELECT 1 FROM drafts WHERE id = $1 AND dossier_id IS NULL)")
+                    .bind(id.to_string())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                let n = sqlx::query("DELETE FROM drafts WHERE id = $1 AND dossier_id IS NULL")
+                    .bind(id.to_string())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?
+                    .rows_affected();
+                if n == 0 {
+                    return Ok(false);
+                }
+                tx.commit().await.map_err(db_err)?;
+                Ok(true)
+            }
+
+            async fn file_insert(&self, f: &FileRecord, audit: &AuditDraft) -> AppResult<()> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                Self::append(&mut tx, audit).await?;
+                if let Some(d) = f.draft_id {
+                    // Only into a draft not yet submitted.
+                    let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM drafts WHERE id = $1 AND dossier_id IS NULL")
+                        .bind(d.to_string())
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    if open == 0 {
+                        return Err(AppError::new(ErrorCode::DraftAlreadySubmitted));
+                    }
+                }
+                Self::insert_file(&mut tx, f).await?;
+                tx.commit().await.map_err(db_err)
+            }
+
+            async fn draft_file_delete(&self, draft: DraftId, file: FileId, audit: &AuditDraft) -> AppResult<bool> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                Self::append(&mut tx, audit).await?;
+                let n = sqlx::query(
+                    "DELETE FROM files WHERE id = $1 AND draft_id = $2 AND EXISTS (SELECT 1 FROM drafts WHERE id = $2 AND dossier_id IS NULL)",
+                )
+                .bind(file.to_string())
+                .bind(draft.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?
+                .rows_affected();
+                if n == 0 {
+                    return Ok(false);
+                }
+                tx.commit().await.map_err(db_err)?;
+                Ok(true)
+            }
+
+            async fn files_of_draft(&self, draft: DraftId) -> AppResult<Vec<FileRecord>> {
+                let rows = sqlx::query(&format!("SELECT {FILE_COLS} FROM files WHERE draft_id = $1 ORDER BY uploaded_at_us, id"))
+                    .bind(draft.to_string())
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                rows.iter().map(Self::file_from).collect()
+            }
+
+            async fn files_of_dossier(&self, dossier: DossierId) -> AppResult<Vec<FileRecord>> {
+                let rows = sqlx::query(&format!("SELECT {FILE_COLS} FROM files WHERE dossier_id = $1 ORDER BY uploaded_at_us, id"))
+                    .bind(dossier.to_string())
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                rows.iter().map(Self::file_from).collect()
+            }
+
+            async fn file_get(&self, id: FileId) -> AppResult<Option<FileRecord>> {
+                let row = sqlx::query(&format!("SELECT {FILE_COLS} FROM files WHERE id = $1"))
+                    .bind(id.to_string())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                row.as_ref().map(Self::file_from).transpose()
+            }
+
             async fn outgoing_list(&self, limit: i64) -> AppResult<Vec<OutgoingMessage>> {
                 let rows = sqlx::query(
                     "SELECT idempotency_key, channel, recipient, subject, body, created_at_us FROM outgoing_messages ORDER BY created_at_us DESC, idempotency_key LIMIT $1",
@@ -1055,7 +1207,7 @@ macro_rules! sql_store {
                 agency_id: AgencyId,
                 day: chrono::NaiveDate,
                 audit: &AuditDraft,
-                outbox: &[NewOutbox],
+                files: &NewDossierFiles,
                 build: DossierBuilder<'_>,
             ) -> AppResult<DossierRecord> {
                 let mut tx = self.pool.begin().await.map_err(db_err)?;
@@ -1072,10 +1224,11 @@ macro_rules! sql_store {
                 .map_err(db_err)?;
                 let sequence = u32::try_from(next)
                     .map_err(|_| AppError::new(ErrorCode::DossierCodeSequenceOutOfRange))?;
-                let (rec, events) = build(sequence)?;
+                let (rec, events, outbox) = build(sequence)?;
                 Self::insert_dossier(&mut tx, &rec).await?;
                 Self::insert_events(&mut tx, rec.id, 0, &events).await?;
-                Self::enqueue(&mut tx, outbox).await?;
+                Self::attach_files(&mut tx, rec.id, files).await?;
+                Self::enqueue(&mut tx, &outbox).await?;
                 tx.commit().await.map_err(db_err)?;
                 Ok(rec)
             }
@@ -1104,6 +1257,7 @@ macro_rules! sql_store {
                 events: &[DossierEvent],
                 audit: &AuditDraft,
                 outbox: &[NewOutbox],
+                files: &[FileRecord],
             ) -> AppResult<()> {
                 let c = dossier_cols(d)?;
                 let mut tx = self.pool.begin().await.map_err(db_err)?;
@@ -1141,6 +1295,9 @@ macro_rules! sql_store {
                     .await
                     .map_err(db_err)?;
                 Self::insert_events(&mut tx, d.id, last, events).await?;
+                for f in files {
+                    Self::insert_file(&mut tx, f).await?;
+                }
                 Self::enqueue(&mut tx, outbox).await?;
                 tx.commit().await.map_err(db_err)
             }
@@ -1303,6 +1460,88 @@ macro_rules! sql_store {
                     created_at_us: r.try_get("created_at_us").map_err(db_err)?,
                     updated_at_us: r.try_get("updated_at_us").map_err(db_err)?,
                 })
+            }
+
+            fn draft_from(r: &$row) -> AppResult<DraftRecord> {
+                let g = |c: &str| r.try_get::<Option<String>, _>(c).map_err(db_err);
+                let body: String = r.try_get("body").map_err(db_err)?;
+                Ok(DraftRecord {
+                    id: DraftId(uuid_of(&r.try_get::<String, _>("id").map_err(db_err)?)?),
+                    user_id: UserId(uuid_of(&r.try_get::<String, _>("user_id").map_err(db_err)?)?),
+                    procedure_id: ProcedureId(uuid_of(&r.try_get::<String, _>("procedure_id").map_err(db_err)?)?),
+                    agency_id: g("agency_id")?.map(|a| uuid_of(&a).map(AgencyId)).transpose()?,
+                    body: serde_json::from_str(&body).map_err(|_| corrupt("draft body"))?,
+                    dossier_id: g("dossier_id")?.map(|a| uuid_of(&a).map(DossierId)).transpose()?,
+                    created_at_us: r.try_get("created_at_us").map_err(db_err)?,
+                    updated_at_us: r.try_get("updated_at_us").map_err(db_err)?,
+                })
+            }
+
+            fn file_from(r: &$row) -> AppResult<FileRecord> {
+                let g = |c: &str| r.try_get::<Option<String>, _>(c).map_err(db_err);
+                let part: Option<i64> = r.try_get("part").map_err(db_err)?;
+                Ok(FileRecord {
+                    id: FileId(uuid_of(&r.try_get::<String, _>("id").map_err(db_err)?)?),
+                    dossier_id: g("dossier_id")?.map(|a| uuid_of(&a).map(DossierId)).transpose()?,
+                    draft_id: g("draft_id")?.map(|a| uuid_of(&a).map(DraftId)).transpose()?,
+                    kind: FileKind::parse(&r.try_get::<String, _>("kind").map_err(db_err)?).ok_or_else(|| corrupt("file kind"))?,
+                    part: part.map(|p| u32::try_from(p).map_err(|_| corrupt("file part"))).transpose()?,
+                    name: r.try_get("name").map_err(db_err)?,
+                    file_type: FileType::parse(&r.try_get::<String, _>("file_type").map_err(db_err)?)
+                        .ok_or_else(|| corrupt("file type"))?,
+                    size: r.try_get("size").map_err(db_err)?,
+                    sha256: r.try_get("sha256").map_err(db_err)?,
+                    uploaded_by: g("uploaded_by")?.map(|a| uuid_of(&a).map(UserId)).transpose()?,
+                    uploaded_at_us: r.try_get("uploaded_at_us").map_err(db_err)?,
+                })
+            }
+
+            async fn insert_file(tx: &mut sqlx::Transaction<'_, $db>, f: &FileRecord) -> AppResult<()> {
+                sqlx::query(
+                    "INSERT INTO files (id, dossier_id, draft_id, kind, part, name, file_type, size, sha256, uploaded_by, uploaded_at_us) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(f.id.to_string())
+                .bind(f.dossier_id.map(|d| d.to_string()))
+                .bind(f.draft_id.map(|d| d.to_string()))
+                .bind(f.kind.as_str())
+                .bind(f.part.map(i64::from))
+                .bind(&f.name)
+                .bind(f.file_type.as_str())
+                .bind(f.size)
+                .bind(&f.sha256)
+                .bind(f.uploaded_by.map(|u| u.to_string()))
+                .bind(f.uploaded_at_us)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            /// The files a new dossier takes: new records, and the draft's (marked submitted).
+            async fn attach_files(tx: &mut sqlx::Transaction<'_, $db>, dossier: DossierId, files: &NewDossierFiles) -> AppResult<()> {
+                if let Some(draft) = files.from_draft {
+                    let n = sqlx::query("UPDATE drafts SET dossier_id = $1 WHERE id = $2 AND dossier_id IS NULL")
+                        .bind(dossier.to_string())
+                        .bind(draft.to_string())
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(db_err)?
+                        .rows_affected();
+                    if n == 0 {
+                        return Err(AppError::new(ErrorCode::DraftAlreadySubmitted));
+                    }
+                    sqlx::query("UPDATE files SET dossier_id = $1, draft_id = NULL WHERE draft_id = $2")
+                        .bind(dossier.to_string())
+                        .bind(draft.to_string())
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(db_err)?;
+                }
+                for f in &files.new {
+                    Self::insert_file(tx, f).await?;
+                }
+                Ok(())
             }
 
             async fn insert_dossier(tx: &mut sqlx::Transaction<'_, $db>, d: &DossierRecord) -> AppResult<()> {

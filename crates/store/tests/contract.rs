@@ -27,6 +27,8 @@ fn app(db: &TestDb) -> App {
         ids: Arc::new(FakeIds::default()),
         config: Arc::new(config),
         calendar: Default::default(),
+        blobs: Arc::new(cqdt_app::MemoryBlobs::default()),
+        scanner: Arc::new(cqdt_app::NoScan),
     }
 }
 
@@ -626,6 +628,8 @@ async fn migrations_create_the_same_tables_on_both() {
                 "dossier_code_counters",
                 "dossier_events",
                 "dossiers",
+                "drafts",
+                "files",
                 "grants",
                 "login_failures",
                 "outbox",
@@ -994,6 +998,7 @@ fn reception(
         channel: cqdt_domain::dossier::Channel::Direct,
         accept,
         return_method: None,
+        files: Vec::new(),
     }
 }
 
@@ -1355,7 +1360,7 @@ async fn dossier_rows_versions_events_lists_and_histories() {
         };
         let e = app
             .store
-            .dossier_update(&created, &[], &audit, &[])
+            .dossier_update(&created, &[], &audit, &[], &[])
             .await
             .unwrap_err();
         assert_eq!(e.code, ErrorCode::StorageConflict);

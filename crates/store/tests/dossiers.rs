@@ -13,6 +13,7 @@ use cqdt_app::audit::VerifyOutcome;
 use cqdt_app::dossiers::{
     ApplicantInput, DeskReception, DossierAction, OnlineSubmission, Queue, WorklistQuery,
 };
+use cqdt_app::files::Upload;
 use cqdt_app::ports::{FakeClock, FakeIds};
 use cqdt_app::procedures::ProcedureQuery;
 use cqdt_app::{App, AppConfig, Ctx};
@@ -79,8 +80,22 @@ impl World {
             channel: Channel::Direct,
             accept,
             return_method: Some(ReturnMethod::Desk),
+            files: Vec::new(),
         }
     }
+}
+
+/// A small valid PDF.
+fn pdf(text: &str) -> Vec<u8> {
+    format!("%PDF-1.4\n% {text}\n%%EOF\n").into_bytes()
+}
+
+/// A file for each required part of 9.900002 (parts 1 and 2).
+fn parts_files() -> Vec<Upload> {
+    vec![
+        Upload::part(1, "giay-de-nghi.pdf", pdf("giấy đề nghị")),
+        Upload::part(2, "cccd.pdf", pdf("bản sao CCCD")),
+    ]
 }
 
 fn values() -> BTreeMap<String, String> {
@@ -113,6 +128,8 @@ async fn world(db: &TestDb) -> World {
             ..AppConfig::default()
         }),
         calendar: Default::default(),
+        blobs: Arc::new(cqdt_app::MemoryBlobs::default()),
+        scanner: Arc::new(cqdt_app::NoScan),
     };
     app.seed_demo().await.unwrap();
     let cli = Ctx::cli();
@@ -501,6 +518,7 @@ async fn refusals_online_submission_and_lookup() {
                     phone: None,
                     email: None,
                     address: Some("Phường 1".into()),
+                    files: parts_files(),
                 },
             )
             .await
@@ -542,6 +560,7 @@ async fn refusals_online_submission_and_lookup() {
             phone: None,
             email: None,
             address: None,
+            files: parts_files(),
         };
         assert_eq!(
             code(
@@ -854,6 +873,7 @@ async fn ii06a_from_stored_events() {
                     phone: None,
                     email: None,
                     address: None,
+                    files: parts_files(),
                 },
             )
             .await
@@ -1101,5 +1121,382 @@ async fn consultation_send_back_obligation_apology_rejection_and_refusal() {
             VerifyOutcome::Intact { .. }
         ));
         db.cleanup().await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Drafts, files and notifications
+
+/// Flags the EICAR test string, like ClamAV would.
+struct EicarScanner;
+
+#[async_trait::async_trait]
+impl cqdt_app::Scanner for EicarScanner {
+    async fn scan(&self, _name: &str, bytes: &[u8]) -> cqdt_app::AppResult<cqdt_app::ScanVerdict> {
+        let hay = String::from_utf8_lossy(bytes);
+        Ok(if hay.contains("EICAR-STANDARD-ANTIVIRUS-TEST-FILE") {
+            cqdt_app::ScanVerdict::Infected("Eicar-Signature".into())
+        } else {
+            cqdt_app::ScanVerdict::Clean
+        })
+    }
+}
+
+fn draft_input(w: &World) -> cqdt_app::files::DraftInput {
+    cqdt_app::files::DraftInput {
+        procedure_id: Some(w.business),
+        agency_id: Some(w.city.id),
+        body: cqdt_app::store::DraftBody {
+            values: values(),
+            return_method: Some(ReturnMethod::Online),
+            address: Some("Phường 3, thành phố Tây Ninh".into()),
+            ..Default::default()
+        },
+    }
+}
+
+/// A draft is resumable, private to its author, checked on submission (every required part
+/// needs a file), and becomes exactly one dossier with its files even when submitted twice
+/// at once.
+#[tokio::test]
+async fn drafts_become_one_dossier_with_their_files() {
+    for db in each("drafts").await {
+        let w = world(&db).await;
+        let app = &w.app;
+        w.set(local(2019, 5, 2, 9, 0));
+        let d = app.draft_create(&w.citizen, draft_input(&w)).await.unwrap();
+        // Private: another citizen, the desk and anonymous callers cannot see it.
+        assert_eq!(
+            code(app.draft_get(&w.other_citizen, d.id).await.unwrap_err()),
+            ErrorCode::DraftNotFound
+        );
+        assert!(app.draft_get(&w.desk, d.id).await.is_err());
+        assert!(app.draft_get(&Ctx::anonymous(None), d.id).await.is_err());
+        // Resumable: saved text comes back NFC.
+        let mut input = draft_input(&w);
+        input.body.address = Some("Phu\u{31b}o\u{31b}\u{300}ng 3".into());
+        let d2 = app.draft_update(&w.citizen, d.id, input).await.unwrap();
+        assert_eq!(d2.body.address.as_deref(), Some("Phường 3"));
+        assert_eq!(app.drafts_mine(&w.citizen).await.unwrap().len(), 1);
+
+        let f1 = app
+            .draft_file_add(
+                &w.citizen,
+                d.id,
+                Upload::part(1, "Giấy đề nghị.pdf", pdf("1")),
+            )
+            .await
+            .unwrap();
+        assert_eq!(f1.file_type, cqdt_domain::files::FileType::Pdf);
+        assert_eq!(f1.name, "Giấy đề nghị.pdf");
+        assert_eq!(f1.size, pdf("1").len() as i64);
+        // Refused uploads: wrong part, content that is not what the name says, not a document.
+        let e = app
+            .draft_file_add(&w.citizen, d.id, Upload::part(9, "x.pdf", pdf("x")))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (e.code, e.field.as_deref()),
+            (ErrorCode::UploadPartUnknown, Some("part-9"))
+        );
+        let e = app
+            .draft_file_add(&w.citizen, d.id, Upload::part(2, "anh.jpg", pdf("x")))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (e.code, e.field.as_deref()),
+            (ErrorCode::UploadTypeMismatch, Some("part-2"))
+        );
+        let e = app
+            .draft_file_add(
+                &w.citizen,
+                d.id,
+                Upload::part(2, "a.pdf", b"MZ\x90\x00 exe".to_vec()),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::UploadTypeNotAllowed);
+        // Part 2 is required.
+        let e = app.draft_submit(&w.citizen, d.id).await.unwrap_err();
+        assert_eq!(
+            (e.code, e.field.as_deref()),
+            (ErrorCode::UploadRequiredPartMissing, Some("part-2")),
+            "{}",
+            db.backend
+        );
+        // A wrong file can be removed before submission.
+        let wrong = app
+            .draft_file_add(&w.citizen, d.id, Upload::part(1, "nham.pdf", pdf("nhầm")))
+            .await
+            .unwrap();
+        app.draft_file_remove(&w.citizen, d.id, wrong.id)
+            .await
+            .unwrap();
+        assert_eq!(
+            code(
+                app.draft_file_remove(&w.citizen, d.id, wrong.id)
+                    .await
+                    .unwrap_err()
+            ),
+            ErrorCode::FileNotFound
+        );
+        app.draft_file_add(
+            &w.citizen,
+            d.id,
+            Upload::part(2, "cccd.png", b"\x89PNG\r\n\x1a\nIHDR".to_vec()),
+        )
+        .await
+        .unwrap();
+
+        // Two submissions at once: one dossier.
+        let (a, b) = tokio::join!(
+            app.draft_submit(&w.citizen, d.id),
+            app.draft_submit(&w.citizen, d.id)
+        );
+        let (ok, err) = match (a, b) {
+            (Ok(r), Err(e)) | (Err(e), Ok(r)) => (r, e),
+            (a, b) => panic!("{}: expected one success: {a:?} {b:?}", db.backend),
+        };
+        assert!(
+            matches!(
+                err.code,
+                ErrorCode::DraftAlreadySubmitted | ErrorCode::StorageConflict
+            ),
+            "{:?}",
+            err.code
+        );
+        assert_eq!(ok.dossier.state().name(), StateName::Submitted);
+        assert_eq!(ok.applicant.address.as_deref(), Some("Phường 3"));
+        let files = app.dossier_files(&w.citizen, ok.id).await.unwrap();
+        let mut parts: Vec<_> = files.iter().map(|f| (f.part, f.name.clone())).collect();
+        parts.sort();
+        assert_eq!(
+            parts,
+            vec![
+                (Some(1), "Giấy đề nghị.pdf".to_string()),
+                (Some(2), "cccd.png".to_string())
+            ]
+        );
+        assert!(
+            files
+                .iter()
+                .all(|f| f.dossier_id == Some(ok.id) && f.draft_id.is_none())
+        );
+        // The bytes come back, for the desk too; not for another citizen.
+        let (_, bytes) = app
+            .dossier_file_content(&w.desk, ok.id, f1.id)
+            .await
+            .unwrap();
+        assert_eq!(bytes, pdf("1"));
+        assert!(
+            app.dossier_file_content(&w.other_citizen, ok.id, f1.id)
+                .await
+                .is_err()
+        );
+        // Submitted: no longer a draft, cannot be changed, submitted again or deleted.
+        assert!(app.drafts_mine(&w.citizen).await.unwrap().is_empty());
+        assert_eq!(
+            code(app.draft_submit(&w.citizen, d.id).await.unwrap_err()),
+            ErrorCode::DraftAlreadySubmitted
+        );
+        assert_eq!(
+            code(
+                app.draft_update(&w.citizen, d.id, draft_input(&w))
+                    .await
+                    .unwrap_err()
+            ),
+            ErrorCode::DraftAlreadySubmitted
+        );
+        assert_eq!(
+            code(app.draft_delete(&w.citizen, d.id).await.unwrap_err()),
+            ErrorCode::DraftAlreadySubmitted
+        );
+        let mine = app
+            .dossiers_worklist(&w.citizen, &WorklistQuery::default())
+            .await
+            .unwrap();
+        assert_eq!(mine.total, 1, "{}", db.backend);
+
+        // A draft can be deleted with its files.
+        let gone = app.draft_create(&w.citizen, draft_input(&w)).await.unwrap();
+        app.draft_file_add(&w.citizen, gone.id, Upload::part(1, "a.pdf", pdf("a")))
+            .await
+            .unwrap();
+        app.draft_delete(&w.citizen, gone.id).await.unwrap();
+        assert!(db.store.files_of_draft(gone.id).await.unwrap().is_empty());
+        // Every draft and file write is in the audit chain, which still verifies.
+        assert!(matches!(
+            app.audit_verify().await.unwrap(),
+            VerifyOutcome::Intact { .. }
+        ));
+    }
+}
+
+/// Size limits and the virus-scan hook refuse a file and keep nothing of it; a supplement is
+/// answered with its papers in one step; files can only be added by the right people at the
+/// right time.
+#[tokio::test]
+async fn upload_limits_scan_and_who_may_attach() {
+    for db in each("uploads").await {
+        let w = world(&db).await;
+        let mut app = w.app.clone();
+        app.config = Arc::new(AppConfig {
+            file_limits: cqdt_domain::files::FileLimits {
+                max_file_bytes: 1_000,
+                max_dossier_bytes: 1_500,
+                max_files: 3,
+            },
+            ..(*w.app.config).clone()
+        });
+        app.scanner = Arc::new(EicarScanner);
+        w.set(local(2019, 5, 2, 9, 0));
+        let d = app.draft_create(&w.citizen, draft_input(&w)).await.unwrap();
+        let mut big = pdf("big");
+        big.resize(1_001, b' ');
+        let e = app
+            .draft_file_add(&w.citizen, d.id, Upload::part(1, "big.pdf", big))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (e.code, e.field.as_deref()),
+            (ErrorCode::UploadTooLarge, Some("part-1"))
+        );
+        let mut eicar = pdf("x");
+        eicar.extend_from_slice(
+            br"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*",
+        );
+        let e = app
+            .draft_file_add(&w.citizen, d.id, Upload::part(1, "a.pdf", eicar))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::UploadInfected, "{}", db.backend);
+        assert!(db.store.files_of_draft(d.id).await.unwrap().is_empty());
+        let mut half = pdf("half");
+        half.resize(800, b' ');
+        app.draft_file_add(&w.citizen, d.id, Upload::part(1, "a.pdf", half.clone()))
+            .await
+            .unwrap();
+        let e = app
+            .draft_file_add(&w.citizen, d.id, Upload::part(2, "b.pdf", half))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::UploadDossierFull);
+
+        // Desk reception with the applicant's e-mail and phone, then a supplement request:
+        // both notify through the outbox, to both channels.
+        let app = &w.app;
+        let mut input = w.reception("Đặng Thị Bổ Sung", true);
+        input.applicant.email = Some("bosung@example.vn".into());
+        input.applicant.account = Some(cqdt_app::demo::CITIZEN_LOGIN.into());
+        input.files = vec![Upload::part(1, "scan-1.pdf", pdf("scan"))];
+        let rec = app.dossier_receive(&w.desk, &input).await.unwrap();
+        assert_eq!(app.dossier_files(&w.desk, rec.id).await.unwrap().len(), 1);
+        app.dossier_request_supplement(&w.desk, rec.id, vec!["Thiếu bản sao CCCD".into()])
+            .await
+            .unwrap();
+        let msgs = db
+            .store
+            .outbox_claim(w.clock.0.load(Ordering::SeqCst), 60_000_000, 100)
+            .await
+            .unwrap();
+        let notes: Vec<(String, String, String)> = msgs
+            .iter()
+            .filter(|m| {
+                m.idempotency_key
+                    .starts_with(&format!("dossier:{}", rec.id))
+            })
+            .map(|m| {
+                let n: cqdt_app::outbox::Notification = serde_json::from_str(&m.payload).unwrap();
+                assert_eq!(n.vars["code"], rec.code);
+                assert_eq!(n.vars["full_name"], "Đặng Thị Bổ Sung");
+                let via = match n.channel {
+                    cqdt_app::outbox::Channel::Email => "email",
+                    cqdt_app::outbox::Channel::Sms => "sms",
+                };
+                (n.template, via.to_string(), n.to)
+            })
+            .collect();
+        let mut notes = notes;
+        notes.sort();
+        assert_eq!(
+            notes,
+            vec![
+                (
+                    "dossier_received".into(),
+                    "email".into(),
+                    "bosung@example.vn".into()
+                ),
+                ("dossier_received".into(), "sms".into(), "0912345678".into()),
+                (
+                    "dossier_supplement".into(),
+                    "email".into(),
+                    "bosung@example.vn".into()
+                ),
+                (
+                    "dossier_supplement".into(),
+                    "sms".into(),
+                    "0912345678".into()
+                ),
+            ],
+            "{}",
+            db.backend
+        );
+
+        // Working papers are not the applicant's to add; the supplement is, with its answer.
+        let e = app
+            .dossier_files_add(
+                &w.citizen,
+                rec.id,
+                vec![Upload::of_kind(
+                    cqdt_domain::files::FileKind::Working,
+                    "y.pdf",
+                    pdf("y"),
+                )],
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                e.code,
+                ErrorCode::Forbidden | ErrorCode::UploadNotAllowedNow
+            ),
+            "{:?}",
+            e.code
+        );
+        let after = app
+            .dossier_act_with_files(
+                &w.citizen,
+                rec.id,
+                DossierAction::AnswerSupplement {
+                    note: Some("Đã bổ sung".into()),
+                },
+                vec![Upload::of_kind(
+                    cqdt_domain::files::FileKind::Supplement,
+                    "CCCD.pdf",
+                    pdf("cccd"),
+                )],
+            )
+            .await
+            .unwrap();
+        assert_ne!(after.dossier.state().name(), StateName::SupplementRequested);
+        let files = app.dossier_files(&w.desk, rec.id).await.unwrap();
+        assert_eq!(
+            files.iter().map(|f| f.kind.as_str()).collect::<Vec<_>>(),
+            vec!["part", "supplement"]
+        );
+        // No more supplements once answered.
+        let e = app
+            .dossier_files_add(
+                &w.citizen,
+                rec.id,
+                vec![Upload::of_kind(
+                    cqdt_domain::files::FileKind::Supplement,
+                    "z.pdf",
+                    pdf("z"),
+                )],
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::UploadNotAllowedNow);
     }
 }

@@ -2,6 +2,8 @@
 //! ([`ApiDoc`]); a test compares the `.route(...)` calls in this file with the document.
 
 mod dossiers;
+mod files;
+mod slips;
 
 use crate::auth::{Caller, SESSION_COOKIE, set_cookie};
 use crate::extract::{Body, Json, Query};
@@ -2016,6 +2018,10 @@ fn add_shared_responses(op: &mut utoipa::openapi::path::Operation, write: bool) 
         dossiers::procedures_list, dossiers::procedures_get, dossiers::procedures_import,
         dossiers::dossiers_submit, dossiers::dossiers_receive, dossiers::dossiers_list, dossiers::dossiers_get,
         dossiers::dossiers_act, dossiers::dossiers_lookup, dossiers::reports_ii06a,
+        slips::dossier_slip,
+        files::dossier_files_add, files::dossier_file_get,
+        files::drafts_list, files::drafts_create, files::drafts_get, files::drafts_update, files::drafts_delete,
+        files::draft_files_add, files::draft_file_get, files::draft_file_delete, files::drafts_submit,
     ),
     components(schemas(Problem, crate::problem::ProblemLine, FileFormat)),
     modifiers(&SharedResponses),
@@ -2083,6 +2089,38 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
             post(dossiers::dossiers_act),
         )
         .route("/api/v1/reports/ii06a", get(dossiers::reports_ii06a))
+        .route(
+            "/api/v1/dossiers/{id}/slips/{form}",
+            get(slips::dossier_slip),
+        )
+        .route(
+            "/api/v1/dossiers/{id}/files",
+            post(files::dossier_files_add)
+                .layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
+        )
+        .route(
+            "/api/v1/dossiers/{id}/files/{file_id}",
+            get(files::dossier_file_get),
+        )
+        .route(
+            "/api/v1/drafts",
+            get(files::drafts_list).post(files::drafts_create),
+        )
+        .route(
+            "/api/v1/drafts/{id}",
+            get(files::drafts_get)
+                .put(files::drafts_update)
+                .delete(files::drafts_delete),
+        )
+        .route(
+            "/api/v1/drafts/{id}/files",
+            post(files::draft_files_add).layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
+        )
+        .route(
+            "/api/v1/drafts/{id}/files/{file_id}",
+            get(files::draft_file_get).delete(files::draft_file_delete),
+        )
+        .route("/api/v1/drafts/{id}/submit", post(files::drafts_submit))
 }
 
 /// Used by the CLI and pages to act as a caller.

@@ -37,6 +37,16 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
 /// A JSON body: requires `Content-Type: application/json`, valid UTF-8, no unknown fields.
 pub struct Json<T>(pub T);
 
+impl<T: DeserializeOwned> Json<T> {
+    /// The extractor's checks on a request already taken apart by a handler.
+    pub async fn from_request_json<S: Send + Sync>(
+        req: Request,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        <Self as FromRequest<S>>::from_request(req, state).await
+    }
+}
+
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 

@@ -30,6 +30,9 @@ use cqdt_domain::policy::{Action, Actor, Decision, Role, Scope, Target, decide};
 use cqdt_domain::text::fold;
 use std::collections::HashMap;
 
+mod desk;
+mod portal;
+
 // ---------- shared page pieces ----------
 
 /// What the header needs.
@@ -39,6 +42,10 @@ pub struct Nav {
     pub can_users: bool,
     pub can_admin: bool,
     pub can_keys: bool,
+    /// Staff who work on dossiers (desk, processing, approval): the one-stop worklists.
+    pub can_dossiers: bool,
+    /// A citizen or business account: "my dossiers".
+    pub is_applicant: bool,
 }
 
 /// Errors of a form: a summary for the top of the page and one message per field.
@@ -76,6 +83,14 @@ fn nav_of(caller: &Caller, csrf: String) -> Nav {
         can_users: allowed(Action::ViewUsers),
         can_admin: allowed(Action::ViewAudit),
         can_keys: decide(actor, Action::ManageApiKeys, Target::Platform) == Decision::Allow,
+        can_dossiers: [
+            Action::ReceiveDossier,
+            Action::ProcessDossier,
+            Action::Approve,
+        ]
+        .into_iter()
+        .any(|a| any_scope_allows(actor, a)),
+        is_applicant: matches!(actor, Actor::Citizen { .. }),
     }
 }
 
@@ -179,6 +194,8 @@ pub fn not_found(lang: Lang) -> Response {
             can_users: false,
             can_admin: false,
             can_keys: false,
+            can_dossiers: false,
+            is_applicant: false,
         },
         errs: Errs::default(),
         notice: String::new(),
@@ -2098,4 +2115,6 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
             "/quan-tri/lich-lam-viec/{year}/xoa",
             post(calendar_notice_remove),
         )
+        .merge(portal::routes(upload_limit))
+        .merge(desk::routes(upload_limit))
 }

@@ -1,9 +1,10 @@
-//! Crash safety: under a write load, kill the server with SIGKILL at random moments, restart it
-//! on the same database, and check that every write whose answer was a success is there and that
-//! the audit chain is intact. On SQLite and PostgreSQL. (Dossiers, files and the outbox join this
-//! test when they exist.)
+//! Crash safety: under a write load (registrations, and online dossier submissions with two
+//! files each), kill the server with SIGKILL at random moments, restart it on the same
+//! database, and check that every write whose answer was a success is there — each dossier
+//! with the exact bytes of its files —, that no notification was lost or received twice, and
+//! that the audit chain is intact. On SQLite and PostgreSQL.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -42,6 +43,80 @@ fn start(dir: &std::path::Path, db_url: &str) -> Server {
     Server { child, base }
 }
 
+/// Staff accounts `cqdt seed --demo` creates: no notice (its citizen registers, with a notice).
+const DEMO_STAFF: i64 = 8;
+
+/// `cqdt seed --demo` on the database (agencies, demo accounts, catalogue).
+fn seed(dir: &std::path::Path, db_url: &str) {
+    let out = Command::new(env!("CARGO_BIN_EXE_cqdt"))
+        .args(["seed", "--demo"])
+        .current_dir(dir)
+        .env("CQDT__DATABASE__URL", db_url)
+        .env("CQDT__SECURITY__ARGON2_MEMORY_KIB", "256")
+        .env("CQDT__SECURITY__ARGON2_ITERATIONS", "1")
+        .env("CQDT__LOG__LEVEL", "warn")
+        .output()
+        .expect("cqdt seed");
+    assert!(
+        out.status.success(),
+        "seed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+const FIXTURE: &str = include_str!("../../../store/tests/fixtures/procedures.json");
+
+/// A citizen's session and the dossier target: (client, CSRF token, procedure id, agency id).
+type Submitter = (reqwest::Client, String, String, String);
+
+/// Imports the test catalogue as the demo administrator and logs the demo citizen in.
+async fn prepare(base: &str) -> Submitter {
+    let login = |who: &'static str| async move {
+        let c = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        let r = c
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&serde_json::json!({"login": who, "password": "TayNinh@2019"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "login {who}");
+        let v: serde_json::Value = r.json().await.unwrap();
+        (c, v["csrf_token"].as_str().unwrap().to_string())
+    };
+    let (admin, csrf) = login("quantri@tayninh.demo").await;
+    let items: serde_json::Value = serde_json::from_str(FIXTURE).unwrap();
+    let r = admin
+        .post(format!("{base}/api/v1/procedures/import"))
+        .header("x-csrf-token", &csrf)
+        .json(&items)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        200,
+        "import: {}",
+        r.text().await.unwrap_or_default()
+    );
+    let get = |path: String| {
+        let admin = admin.clone();
+        async move {
+            let v: serde_json::Value = admin.get(path).send().await.unwrap().json().await.unwrap();
+            v["items"][0]["id"].as_str().unwrap().to_string()
+        }
+    };
+    let procedure = get(format!("{base}/api/v1/procedures?q=9.900002")).await;
+    let agency = get(format!("{base}/api/v1/agencies?q=000.00.20.H53")).await;
+    let (citizen, csrf) = login("congdan@tayninh.demo").await;
+    (citizen, csrf, procedure, agency)
+}
+
+/// The bytes of an acknowledged dossier's two files, by its code.
+type Submitted = BTreeMap<String, [Vec<u8>; 2]>;
+
 /// A small deterministic generator; the seed is printed so a failure can be replayed.
 struct Rng(u64);
 impl Rng {
@@ -58,13 +133,69 @@ async fn load_and_kill(
     db_url: &str,
     rounds: usize,
     seed: u64,
-) -> BTreeSet<String> {
+) -> (BTreeSet<String>, Submitted) {
     let acknowledged = Arc::new(Mutex::new(BTreeSet::new()));
+    let submitted: Arc<Mutex<Submitted>> = Arc::new(Mutex::new(BTreeMap::new()));
     let mut rng = Rng(seed | 1);
+    let mut submitter: Option<Submitter> = None;
     for round in 0..rounds {
         let mut server = start(dir, db_url);
+        if submitter.is_none() {
+            submitter = Some(prepare(&server.base).await);
+        }
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let mut tasks = Vec::new();
+        for worker in 0..2 {
+            let base = server.base.clone();
+            let sub = submitted.clone();
+            let stop = stop.clone();
+            let Some((c, csrf, procedure, agency)) = submitter.clone() else {
+                unreachable!()
+            };
+            tasks.push(tokio::spawn(async move {
+                let mut i = 0;
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) && i < 2000 {
+                    i += 1;
+                    let tag = format!("r{round} w{worker} n{i}");
+                    let files = [
+                        format!("%PDF-1.4\n% don {tag}\n%%EOF\n").into_bytes(),
+                        format!("%PDF-1.4\n% cccd {tag}\n{}\n%%EOF\n", "x".repeat(20_000)).into_bytes(),
+                    ];
+                    let submission = serde_json::json!({
+                        "procedure_id": procedure, "agency_id": agency,
+                        "values": {"ten_ho_kinh_doanh": format!("Hộ kinh doanh {tag}"), "nganh_nghe": "Bán lẻ"},
+                    });
+                    let form = reqwest::multipart::Form::new()
+                        .part(
+                            "submission",
+                            reqwest::multipart::Part::text(submission.to_string())
+                                .mime_str("application/json")
+                                .unwrap(),
+                        )
+                        .part("part-1", reqwest::multipart::Part::bytes(files[0].clone()).file_name("don.pdf"))
+                        .part("part-2", reqwest::multipart::Part::bytes(files[1].clone()).file_name("cccd.pdf"));
+                    let sent = c
+                        .post(format!("{base}/api/v1/dossiers"))
+                        .header("x-csrf-token", &csrf)
+                        .timeout(Duration::from_secs(5))
+                        .multipart(form)
+                        .send()
+                        .await;
+                    match sent {
+                        Ok(r) if r.status() == 201 => {
+                            let v: serde_json::Value = match r.json().await {
+                                Ok(v) => v,
+                                Err(_) => break,
+                            };
+                            let code = v["code"].as_str().unwrap().to_string();
+                            sub.lock().unwrap().insert(code, files);
+                        }
+                        Ok(r) => assert!(r.status().as_u16() < 500 || r.status() == 503, "status {}", r.status()),
+                        Err(_) => break,
+                    }
+                }
+            }));
+        }
         for worker in 0..6 {
             let base = server.base.clone();
             let ack = acknowledged.clone();
@@ -95,7 +226,9 @@ async fn load_and_kill(
             t.await.unwrap();
         }
     }
-    acknowledged.lock().unwrap().clone()
+    let acks = acknowledged.lock().unwrap().clone();
+    let subs = submitted.lock().unwrap().clone();
+    (acks, subs)
 }
 
 /// Start once more and let the dispatcher drain the outbox, then stop.
@@ -118,7 +251,13 @@ async fn drain(dir: &std::path::Path, db_url: &str) {
     let _ = server.child.wait();
 }
 
-async fn check(db_url: &str, acknowledged: &BTreeSet<String>, backend: &str) {
+async fn check(
+    db_url: &str,
+    files_dir: &std::path::Path,
+    acknowledged: &BTreeSet<String>,
+    submitted: &Submitted,
+    backend: &str,
+) {
     let store = cqdt_store::connect(&cqdt_store::StoreOptions {
         url: db_url.to_string(),
         max_connections: 2,
@@ -126,6 +265,27 @@ async fn check(db_url: &str, acknowledged: &BTreeSet<String>, backend: &str) {
     })
     .await
     .unwrap();
+    // Every acknowledged dossier is there with both files, byte for byte.
+    use cqdt_app::BlobStore;
+    let blobs = cqdt_store::FsBlobs::open(files_dir).unwrap();
+    for (code, files) in submitted {
+        let d = store
+            .dossier_by_code(code)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("{backend}: acknowledged dossier {code} lost"));
+        let mut stored = store.files_of_dossier(d.id).await.unwrap();
+        stored.sort_by_key(|f| f.part);
+        assert_eq!(stored.len(), 2, "{backend}: files of {code}");
+        for (f, sent) in stored.iter().zip(files) {
+            let bytes = blobs
+                .get(&f.sha256)
+                .await
+                .unwrap()
+                .unwrap_or_else(|| panic!("{backend}: bytes of {code} part {:?} lost", f.part));
+            assert_eq!(&bytes, sent, "{backend}: {code} part {:?} differs", f.part);
+        }
+    }
     let mut missing = Vec::new();
     for e in acknowledged {
         if store.user_by_email(e).await.unwrap().is_none() {
@@ -141,7 +301,9 @@ async fn check(db_url: &str, acknowledged: &BTreeSet<String>, backend: &str) {
     // No notification lost: every stored account has its notice in the outbox, delivered or
     // still pending (a lease held by a killed dispatcher), and the idempotent receiver (the
     // outgoing-messages table, keyed by the outbox key) holds at most one copy of each.
-    let users = store.users_count().await.unwrap();
+    // The demo seed's staff accounts get no notice; online submissions notify nobody until
+    // the desk acts.
+    let users = store.users_count().await.unwrap() - DEMO_STAFF;
     let stats = store.outbox_stats().await.unwrap();
     assert_eq!(stats.dead, 0, "{backend}");
     assert_eq!(
@@ -178,9 +340,9 @@ async fn check(db_url: &str, acknowledged: &BTreeSet<String>, backend: &str) {
     match app.audit_verify().await.unwrap() {
         cqdt_app::audit::VerifyOutcome::Intact { entries } => {
             assert!(
-                entries as usize >= acknowledged.len(),
+                entries as usize >= acknowledged.len() + submitted.len(),
                 "{backend}: {entries} audit entries for {} writes",
-                acknowledged.len()
+                acknowledged.len() + submitted.len()
             )
         }
         other => panic!("{backend}: audit chain broken after crashes: {other:?}"),
@@ -189,30 +351,63 @@ async fn check(db_url: &str, acknowledged: &BTreeSet<String>, backend: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_writes_survive_sigkill() {
-    let seed = std::time::SystemTime::UNIX_EPOCH
+    let seed_value = std::time::SystemTime::UNIX_EPOCH
         .elapsed()
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(7);
-    println!("crash test seed {seed}");
+    println!("crash test seed {seed_value}");
     // SQLite.
     let dir = cqdt_store::testing::TempDir::new("crash").unwrap();
     let url = format!("sqlite://{}", dir.0.join("cqdt.sqlite").display());
-    let acknowledged = load_and_kill(&dir.0, &url, 4, seed).await;
+    seed(&dir.0, &url);
+    let (acknowledged, submitted) = load_and_kill(&dir.0, &url, 4, seed_value).await;
     assert!(
-        acknowledged.len() > 20,
-        "the load did not run: {}",
-        acknowledged.len()
+        acknowledged.len() > 20 && submitted.len() > 5,
+        "the load did not run: {} registrations, {} dossiers",
+        acknowledged.len(),
+        submitted.len()
     );
-    check(&url, &acknowledged, "sqlite").await;
+    println!(
+        "sqlite: {} registrations, {} dossiers acknowledged",
+        acknowledged.len(),
+        submitted.len()
+    );
+    // Files beside the SQLite database by default.
+    check(
+        &url,
+        &dir.0.join("files"),
+        &acknowledged,
+        &submitted,
+        "sqlite",
+    )
+    .await;
     // PostgreSQL, when configured.
     if let Some(pg) = cqdt_store::testing::TestDb::postgres("crash")
         .await
         .unwrap()
     {
-        let acknowledged = load_and_kill(&dir.0, &pg.url, 4, seed.rotate_left(17)).await;
-        assert!(acknowledged.len() > 20, "the load did not run on postgres");
+        seed(&dir.0, &pg.url);
+        let (acknowledged, submitted) =
+            load_and_kill(&dir.0, &pg.url, 4, seed_value.rotate_left(17)).await;
+        assert!(
+            acknowledged.len() > 20 && submitted.len() > 5,
+            "the load did not run on postgres"
+        );
+        println!(
+            "postgres: {} registrations, {} dossiers acknowledged",
+            acknowledged.len(),
+            submitted.len()
+        );
         drain(&dir.0, &pg.url).await;
-        check(&pg.url, &acknowledged, "postgres").await;
+        // With PostgreSQL the files folder defaults to data/files under the working folder.
+        check(
+            &pg.url,
+            &dir.0.join("data").join("files"),
+            &acknowledged,
+            &submitted,
+            "postgres",
+        )
+        .await;
         pg.cleanup().await;
     }
 }

@@ -244,7 +244,7 @@ async fn catalogue_desk_flow_online_lookup_worklists_and_report_over_http() {
         assert!(plain["events"].is_null());
         let r = citizen
             .0
-            .get(t.url(&format!("/api/v1/dossiers/{id}?include=files")))
+            .get(t.url(&format!("/api/v1/dossiers/{id}?include=filez")))
             .send()
             .await
             .unwrap();
@@ -334,6 +334,7 @@ async fn catalogue_desk_flow_online_lookup_worklists_and_report_over_http() {
         let v = problem(r, 422, "validation.required").await;
         assert_eq!(v["field"], "values.nganh_nghe");
         assert_eq!(v["errors"][1]["code"], "validation.invalid_phone");
+        // Without the required parts' files: refused, naming the first missing part.
         let r = post(
             &citizen.0,
             &citizen.1,
@@ -341,8 +342,79 @@ async fn catalogue_desk_flow_online_lookup_worklists_and_report_over_http() {
             json!({"procedure_id": business, "agency_id": city, "values": values, "return_method": "post"}),
         )
         .await;
+        let v = problem(r, 422, "upload.required_part_missing").await;
+        assert_eq!(v["field"], "part-1");
+        // A file whose content is not what its name says is refused by content.
+        let submission = json!({"procedure_id": business, "agency_id": city, "values": values, "return_method": "post"});
+        let form = |p1: (&str, Vec<u8>)| {
+            reqwest::multipart::Form::new()
+                .part(
+                    "submission",
+                    reqwest::multipart::Part::text(submission.to_string())
+                        .mime_str("application/json")
+                        .unwrap(),
+                )
+                .part(
+                    "part-1",
+                    reqwest::multipart::Part::bytes(p1.1).file_name(p1.0.to_string()),
+                )
+                .part(
+                    "part-2",
+                    reqwest::multipart::Part::bytes(b"%PDF-1.4\n% CCCD\n%%EOF\n".to_vec())
+                        .file_name("Bản sao CCCD.pdf"),
+                )
+        };
+        let r = citizen
+            .0
+            .post(t.url("/api/v1/dossiers"))
+            .header("X-CSRF-Token", &citizen.1)
+            .multipart(form(("don.pdf", b"GIF89a not a pdf".to_vec())))
+            .send()
+            .await
+            .unwrap();
+        let v = problem(r, 415, "upload.type_not_allowed").await;
+        assert_eq!(v["field"], "part-1");
+        let r = citizen
+            .0
+            .post(t.url("/api/v1/dossiers"))
+            .header("X-CSRF-Token", &citizen.1)
+            .multipart(form((
+                "Giấy đề nghị.pdf",
+                b"%PDF-1.4\n% giay de nghi\n%%EOF\n".to_vec(),
+            )))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 201);
         let online: Value = r.json().await.unwrap();
+        let files = online["files"].as_array().unwrap();
+        assert_eq!(files.len(), 2);
+        assert_eq!(files[0]["name"], "Giấy đề nghị.pdf");
+        assert_eq!(files[0]["file_type"], "pdf");
+        assert_eq!(files[0]["part"], 1);
+        // The applicant downloads it back, byte for byte, with its Vietnamese name.
+        let r = citizen
+            .0
+            .get(t.url(&format!(
+                "/api/v1/dossiers/{}/files/{}",
+                online["id"].as_str().unwrap(),
+                files[0]["id"].as_str().unwrap()
+            )))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], "application/pdf");
+        assert!(
+            r.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .contains("filename*=UTF-8''Gi%E1%BA%A5y"),
+        );
+        assert_eq!(
+            &r.bytes().await.unwrap()[..],
+            b"%PDF-1.4\n% giay de nghi\n%%EOF\n"
+        );
         assert_eq!(
             (online["state"].as_str(), online["channel"].as_str()),
             (Some("submitted"), Some("online"))
@@ -402,8 +474,47 @@ async fn catalogue_desk_flow_online_lookup_worklists_and_report_over_http() {
         assert_eq!(report["total"]["resolved_total"], 1);
         assert_eq!(report["total"]["pending_total"], 1);
         assert_eq!(report["total"]["columns"].as_array().unwrap().len(), 11);
-        let r = citizen.0.get(url).send().await.unwrap();
+        let r = citizen.0.get(url.clone()).send().await.unwrap();
         problem(r, 403, "auth.forbidden").await;
+        // The same report as the printed form: XLSX and PDF, with the city's numbers.
+        let r = leader.0.get(format!("{url}&format=xlsx")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(
+            r.headers()["content-type"],
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        );
+        assert!(r.bytes().await.unwrap().starts_with(b"PK\x03\x04"));
+        let r = leader.0.get(format!("{url}&format=pdf")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], "application/pdf");
+        let pdf = r.bytes().await.unwrap();
+        assert!(pdf.starts_with(b"%PDF-"));
+        let path = std::env::temp_dir().join(format!("cqdt-ii06a-{}.pdf", uuid::Uuid::new_v4()));
+        std::fs::write(&path, &pdf).unwrap();
+        match std::process::Command::new("pdftotext")
+            .args(["-layout", path.to_str().unwrap(), "-"])
+            .output()
+        {
+            Ok(o) => {
+                let text = String::from_utf8_lossy(&o.stdout).to_string();
+                assert!(text.contains("Biểu II.06a/VPCP/KSTT"), "{text}");
+                assert!(text.contains("THÀNH PHỐ TÂY NINH"), "{text}");
+                let total = text.lines().find(|l| l.contains("Tổng cộng")).unwrap();
+                let numbers: Vec<&str> = total.split_whitespace().skip(2).collect();
+                // The printed total row is the JSON report's, column by column.
+                let expected: Vec<String> = report["total"]["columns"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.to_string())
+                    .collect();
+                assert_eq!(numbers, expected, "{total}");
+            }
+            Err(_) => eprintln!("skipped: pdftotext not installed"),
+        }
+        let _ = std::fs::remove_file(&path);
+        let r = leader.0.get(format!("{url}&format=doc")).send().await.unwrap();
+        problem(r, 422, "validation.invalid_choice").await;
         let r = leader
             .0
             .get(t.url(&format!(

@@ -8,6 +8,8 @@ mod crash;
 mod dossiers;
 mod http;
 mod openapi;
+mod pages_dossiers;
+mod slips;
 
 use cqdt_app::{App, AppConfig};
 use cqdt_store::testing::TestDb;

@@ -673,6 +673,8 @@ pub struct DossierDto {
     pub updated_at: String,
     /// The timeline, with `include=events`.
     pub events: Option<Vec<EventDto>>,
+    /// The files, with `include=files` (and on submission).
+    pub files: Option<Vec<super::files::FileDto>>,
 }
 
 fn rfc(t: Option<chrono::DateTime<chrono::Utc>>) -> Option<String> {
@@ -764,7 +766,15 @@ fn dossier_dto(
         created_at: us_to_rfc3339(r.created_at_us),
         updated_at: us_to_rfc3339(r.updated_at_us),
         events: events.map(|es| es.iter().map(|(s, e)| event_dto(*s, e, !public)).collect()),
+        files: None,
     }
+}
+
+/// A dossier just submitted, with its files.
+pub fn submitted_dto(r: &DossierRecord, files: &[cqdt_app::store::FileRecord]) -> DossierDto {
+    let mut d = dossier_dto(r, false, false, None, false);
+    d.files = Some(files.iter().map(super::files::file_dto).collect());
+    d
 }
 
 fn view_dto(v: &DossierView, public: bool) -> DossierDto {
@@ -1082,16 +1092,43 @@ fn return_method_of(s: Option<&str>, caller: &Caller) -> ApiResult<Option<Return
 
 /// Submit a dossier online (channel 2) as the signed-in citizen or business: it waits in
 /// `submitted` (national status 1) for the desk's check.
-#[utoipa::path(post, path = "/api/v1/dossiers", tag = "dossiers", request_body = OnlineSubmissionBody,
-    responses((status = 201, body = DossierDto), (status = 401, body = Problem), (status = 403, body = Problem),
+#[utoipa::path(post, path = "/api/v1/dossiers", tag = "dossiers",
+    request_body(description = "JSON, or multipart with the JSON in a part named `submission` and each dossier part's file in a file part named `part-N` (N = the part's 1-based position in the procedure)",
+        content((OnlineSubmissionBody = "application/json"), (MultipartSubmission = "multipart/form-data"))),
+    responses((status = 201, body = DossierDto), (status = 400, body = Problem, description = "Malformed JSON or multipart body, or an unknown field"),
+        (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem, description = "No such procedure or agency"),
         (status = 409, body = Problem, description = "Not offered online, or not in effect"),
-        (status = 422, body = Problem, description = "A form value or contact detail is invalid (every form error in `errors`)")))]
+        (status = 413, body = Problem), (status = 415, body = Problem),
+        (status = 422, body = Problem, description = "A form value, contact detail or file is invalid, or a required part's file is missing (every form error in `errors`)"),
+        (status = 503, body = Problem, description = "The malware scanner or the files folder is unavailable")))]
 pub async fn dossiers_submit(
     State(s): State<AppState>,
     caller: Caller,
-    Json(body): Json<OnlineSubmissionBody>,
+    req: axum::extract::Request,
 ) -> ApiResult<(StatusCode, axum::Json<DossierDto>)> {
+    let content_type = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let (body, files): (OnlineSubmissionBody, Vec<cqdt_app::files::Upload>) =
+        if content_type.starts_with("multipart/form-data") {
+            use axum::extract::FromRequest;
+            let mp = axum::extract::Multipart::from_request(req, &s)
+                .await
+                .map_err(|_| ApiError::new(ErrorCode::InvalidFormat).lang(caller.lang))?;
+            let m = super::files::read_multipart(&caller, mp, Some("submission")).await?;
+            let json = m
+                .json
+                .ok_or_else(|| bad(&caller, ErrorCode::Required, "submission"))?;
+            let body = crate::extract::parse_json(&json).map_err(err(&caller))?;
+            (body, m.uploads)
+        } else {
+            let Json(body) = Json::<OnlineSubmissionBody>::from_request_json(req, &s).await?;
+            (body, Vec::new())
+        };
     let input = OnlineSubmission {
         procedure_id: parse_id(
             &body.procedure_id,
@@ -1111,16 +1148,34 @@ pub async fn dossiers_submit(
         phone: body.phone,
         email: body.email,
         address: body.address,
+        files,
     };
     let r = s
         .app
         .dossier_submit_online(&caller.ctx, &input)
         .await
         .map_err(err(&caller))?;
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(dossier_dto(&r, false, false, None, false)),
-    ))
+    let files = s
+        .app
+        .store
+        .files_of_dossier(r.id)
+        .await
+        .map_err(err(&caller))?;
+    Ok((StatusCode::CREATED, axum::Json(submitted_dto(&r, &files))))
+}
+
+/// Multipart form of an online submission.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct MultipartSubmission {
+    /// The submission as JSON (same fields as the JSON body).
+    #[schema(value_type = OnlineSubmissionBody)]
+    pub submission: String,
+    /// Dossier part 1's file (and `part-2`, `part-3`… likewise).
+    #[serde(rename = "part-1")]
+    #[schema(value_type = Option<String>, format = Binary)]
+    pub part_1: Option<Vec<u8>>,
 }
 
 /// Receive a paper dossier at the one-stop desk (channel 1) or by post (channel 3), as a
@@ -1167,6 +1222,8 @@ pub async fn dossiers_receive(
         channel,
         accept: body.accept.unwrap_or(true),
         return_method: return_method_of(body.return_method.as_deref(), &caller)?,
+        // Scans are attached afterwards: POST /api/v1/dossiers/{id}/files.
+        files: Vec::new(),
     };
     let r = s
         .app
@@ -1276,12 +1333,12 @@ pub async fn dossiers_list(
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct IncludeParams {
-    /// `events`: the timeline in the same answer.
+    /// Comma-separated: `events` (the timeline), `files` (the files' records).
     pub include: Option<String>,
 }
 
-/// One dossier, for its applicant or the staff handling it; `include=events` adds the
-/// timeline.
+/// One dossier, for its applicant or the staff handling it; `include=events,files` adds the
+/// timeline and the files.
 #[utoipa::path(get, path = "/api/v1/dossiers/{id}", tag = "dossiers",
     params(("id" = String, Path, format = Uuid, description = "Dossier id"), IncludeParams),
     responses((status = 200, body = DossierDto), (status = 401, body = Problem), (status = 403, body = Problem),
@@ -1294,10 +1351,12 @@ pub async fn dossiers_get(
 ) -> ApiResult<axum::Json<DossierDto>> {
     let id = parse_id(&id, DossierId, ErrorCode::DossierNotFound, caller.lang)?;
     let mut events = false;
+    let mut files = false;
     for part in q.include.as_deref().unwrap_or("").split(',') {
         match part.trim() {
             "" => {}
             "events" => events = true,
+            "files" => files = true,
             _ => return Err(bad(&caller, ErrorCode::InvalidChoice, "include")),
         }
     }
@@ -1306,7 +1365,17 @@ pub async fn dossiers_get(
         .dossier(&caller.ctx, id, events)
         .await
         .map_err(err(&caller))?;
-    Ok(axum::Json(view_dto(&v, false)))
+    let mut dto = view_dto(&v, false);
+    if files {
+        let fs = s
+            .app
+            .store
+            .files_of_dossier(id)
+            .await
+            .map_err(err(&caller))?;
+        dto.files = Some(fs.iter().map(super::files::file_dto).collect());
+    }
+    Ok(axum::Json(dto))
 }
 
 /// Act on a dossier: one command of the state machine, named by `action`. Answers the dossier
@@ -1477,27 +1546,125 @@ pub struct Ii06aParams {
     /// Last day (included).
     #[param(value_type = String, format = Date)]
     pub to: NaiveDate,
+    /// `json` (default), `xlsx` (the form as a workbook) or `pdf` (the form, A4).
+    pub format: Option<String>,
 }
 
 /// Biểu II.06a (results of handling administrative procedures) of an agency subtree for a
 /// period, by field, computed from the dossiers' events. For leaders, province viewers,
 /// administrators and statistics officers of the subtree.
 #[utoipa::path(get, path = "/api/v1/reports/ii06a", tag = "reports", params(Ii06aParams),
-    responses((status = 200, body = Ii06aDto), (status = 401, body = Problem), (status = 403, body = Problem),
+    responses((status = 200, description = "The report: JSON, or the form as XLSX or PDF (`format`)",
+            content((Ii06aDto = "application/json"),
+                ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                ("application/pdf"))),
+        (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem, description = "No such agency"),
-        (status = 422, body = Problem, description = "The period ends before it starts")))]
+        (status = 422, body = Problem, description = "The period ends before it starts, or an unknown `format`")))]
 pub async fn reports_ii06a(
     State(s): State<AppState>,
     caller: Caller,
     Query(q): Query<Ii06aParams>,
-) -> ApiResult<axum::Json<Ii06aDto>> {
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
     let agency = parse_id(&q.agency, AgencyId, ErrorCode::AgencyNotFound, caller.lang)?;
+    let format = match q.format.as_deref().unwrap_or("json") {
+        "json" => None,
+        "xlsx" => Some(true),
+        "pdf" => Some(false),
+        _ => return Err(bad(&caller, ErrorCode::InvalidChoice, "format")),
+    };
     let r = s
         .app
         .report_ii06a(&caller.ctx, agency, q.from, q.to)
         .await
         .map_err(err(&caller))?;
-    Ok(axum::Json(Ii06aDto::new(agency, &r)))
+    let Some(xlsx) = format else {
+        return Ok(axum::Json(Ii06aDto::new(agency, &r)).into_response());
+    };
+    let sheet = ii06a_sheet(&s, agency, &r).await.map_err(err(&caller))?;
+    let bytes = tokio::task::spawn_blocking(move || {
+        if xlsx {
+            sheet.render_xlsx()
+        } else {
+            sheet.render_pdf()
+        }
+    })
+    .await
+    .map_err(|e| err(&caller)(AppError::internal(e.to_string())))?
+    .map_err(|e| err(&caller)(AppError::internal(e.to_string())))?;
+    let (ct, ext) = if xlsx {
+        (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        )
+    } else {
+        ("application/pdf", "pdf")
+    };
+    let name = format!("bieu-II06a-{}-{}.{ext}", q.from.format("%Y%m%d"), q.to.format("%Y%m%d"));
+    let mut res = bytes.into_response();
+    let h = res.headers_mut();
+    h.insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static(ct),
+    );
+    if let Ok(v) = axum::http::HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        h.insert(axum::http::header::CONTENT_DISPOSITION, v);
+    }
+    Ok(res)
+}
+
+/// The printed form's header from the agency tree: the agency and its parent; the report goes
+/// to the parent (or, for the province, to the Government Office).
+async fn ii06a_sheet(
+    s: &AppState,
+    agency: AgencyId,
+    r: &Ii06aReport,
+) -> Result<cqdt_outputs::Ii06aSheet, AppError> {
+    let a = s
+        .app
+        .store
+        .agency_get(agency)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::AgencyNotFound))?;
+    let parent = match a.parent_id {
+        Some(p) => s.app.store.agency_get(p).await?,
+        None => None,
+    };
+    let root = match a.path.first() {
+        Some(id) if *id != a.id => s.app.store.agency_get(*id).await?,
+        _ => Some(a.clone()),
+    };
+    let place = root
+        .as_ref()
+        .and_then(|r| r.fields.name.rsplit_once("tỉnh ").map(|(_, p)| p.to_string()))
+        .unwrap_or_else(|| "Tây Ninh".into());
+    let today = cqdt_domain::calendar::to_local(
+        chrono::DateTime::from_timestamp_micros(s.app.now_us()).unwrap_or_default(),
+    )
+    .date();
+    Ok(cqdt_outputs::Ii06aSheet {
+        parent: parent.as_ref().map(|p| p.fields.name.clone()),
+        unit: a.fields.name.clone(),
+        reporting_unit: a.fields.name.clone(),
+        receiving_unit: parent
+            .map(|p| p.fields.name)
+            .unwrap_or_else(|| "Văn phòng Chính phủ".into()),
+        from: r.period.from,
+        to: r.period.to,
+        lines: r
+            .lines
+            .iter()
+            .map(|l| cqdt_outputs::Ii06aSheetLine {
+                number: l.number,
+                field: l.field.clone(),
+                cells: l.row.columns(),
+            })
+            .collect(),
+        total: r.total.columns(),
+        place,
+        issued_on: today,
+    })
 }
 
 #[cfg(test)]
