@@ -143,11 +143,8 @@ impl Ii06aSheet {
                 k += 1;
             }
         }
-        let mut rows: Vec<Vec<Vec<crate::layout::Span>>> = vec![
-            (1..=13)
-                .map(|n| vec![i(format!("({n})"))])
-                .collect(),
-        ];
+        let mut rows: Vec<Vec<Vec<crate::layout::Span>>> =
+            vec![(1..=13).map(|n| vec![i(format!("({n})"))]).collect()];
         for l in &self.lines {
             let mut row = vec![vec![r(l.number.to_string())], vec![r(&l.field)]];
             row.extend(l.cells.iter().map(|n| vec![r(num(*n))]));
@@ -202,14 +199,20 @@ impl Ii06aSheet {
             .set_border(FormatBorder::Thin);
         ws.write_with_format(0, 0, self.parent.as_deref().unwrap_or(""), &bold)
             .map_err(x)?;
-        ws.write_with_format(1, 0, self.unit.as_str(), &bold).map_err(x)?;
+        ws.write_with_format(1, 0, self.unit.as_str(), &bold)
+            .map_err(x)?;
         ws.write(0, 10, FORM).map_err(x)?;
-        ws.write_with_format(3, 0, TITLE.to_uppercase(), &bold).map_err(x)?;
+        ws.write_with_format(3, 0, TITLE.to_uppercase(), &bold)
+            .map_err(x)?;
         ws.write(4, 0, period_text(self.from, self.to)).map_err(x)?;
         ws.write(5, 0, format!("Đơn vị báo cáo: {}", self.reporting_unit))
             .map_err(x)?;
-        ws.write(6, 0, format!("Đơn vị nhận báo cáo: {}", self.receiving_unit))
-            .map_err(x)?;
+        ws.write(
+            6,
+            0,
+            format!("Đơn vị nhận báo cáo: {}", self.receiving_unit),
+        )
+        .map_err(x)?;
         ws.write(7, 0, "Đơn vị tính: số hồ sơ").map_err(x)?;
         let top: u32 = 9;
         ws.merge_range(top, 0, top + 1, 0, "TT", &head).map_err(x)?;
@@ -219,9 +222,11 @@ impl Ii06aSheet {
         let mut k = 0;
         for (group, n) in GROUPS {
             let last = col + u16::try_from(n).unwrap_or(1) - 1;
-            ws.merge_range(top, col, top, last, group, &head).map_err(x)?;
+            ws.merge_range(top, col, top, last, group, &head)
+                .map_err(x)?;
             for _ in 0..n {
-                ws.write_with_format(top + 1, col, HEADS[k], &head).map_err(x)?;
+                ws.write_with_format(top + 1, col, HEADS[k], &head)
+                    .map_err(x)?;
                 col += 1;
                 k += 1;
             }
@@ -233,7 +238,8 @@ impl Ii06aSheet {
         let mut row = top + 3;
         for l in &self.lines {
             ws.write_with_format(row, 0, l.number, &cell).map_err(x)?;
-            ws.write_with_format(row, 1, l.field.as_str(), &cell).map_err(x)?;
+            ws.write_with_format(row, 1, l.field.as_str(), &cell)
+                .map_err(x)?;
             for (j, v) in l.cells.iter().enumerate() {
                 ws.write_with_format(row, 2 + j as u16, *v as f64, &numf)
                     .map_err(x)?;
@@ -241,7 +247,8 @@ impl Ii06aSheet {
             row += 1;
         }
         ws.write_with_format(row, 0, "", &cell).map_err(x)?;
-        ws.write_with_format(row, 1, "Tổng cộng", &totalf).map_err(x)?;
+        ws.write_with_format(row, 1, "Tổng cộng", &totalf)
+            .map_err(x)?;
         for (j, v) in self.total.iter().enumerate() {
             ws.write_with_format(row, 2 + j as u16, *v as f64, &totalf)
                 .map_err(x)?;

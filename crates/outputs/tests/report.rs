@@ -88,13 +88,27 @@ fn ii06a_pdf_has_every_cell() {
     }
     // Each line's cells in order, on its row (numbers with dots between thousands).
     for (field, cells) in [
-        ("Đất đai", (100..111).map(|n: u64| n.to_string()).collect::<Vec<_>>()),
+        (
+            "Đất đai",
+            (100..111).map(|n: u64| n.to_string()).collect::<Vec<_>>(),
+        ),
         (
             "Hộ tịch",
-            ["1.234.560", "1.234.561", "1.234.562", "1.234.563", "1.234.564", "1.234.565",
-             "1.234.566", "1.234.567", "1.234.568", "1.234.569", "1.234.570"]
-                .map(String::from)
-                .to_vec(),
+            [
+                "1.234.560",
+                "1.234.561",
+                "1.234.562",
+                "1.234.563",
+                "1.234.564",
+                "1.234.565",
+                "1.234.566",
+                "1.234.567",
+                "1.234.568",
+                "1.234.569",
+                "1.234.570",
+            ]
+            .map(String::from)
+            .to_vec(),
         ),
     ] {
         let row = text

@@ -477,14 +477,24 @@ async fn catalogue_desk_flow_online_lookup_worklists_and_report_over_http() {
         let r = citizen.0.get(url.clone()).send().await.unwrap();
         problem(r, 403, "auth.forbidden").await;
         // The same report as the printed form: XLSX and PDF, with the city's numbers.
-        let r = leader.0.get(format!("{url}&format=xlsx")).send().await.unwrap();
+        let r = leader
+            .0
+            .get(format!("{url}&format=xlsx"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200);
         assert_eq!(
             r.headers()["content-type"],
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         );
         assert!(r.bytes().await.unwrap().starts_with(b"PK\x03\x04"));
-        let r = leader.0.get(format!("{url}&format=pdf")).send().await.unwrap();
+        let r = leader
+            .0
+            .get(format!("{url}&format=pdf"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200);
         assert_eq!(r.headers()["content-type"], "application/pdf");
         let pdf = r.bytes().await.unwrap();
@@ -513,7 +523,12 @@ async fn catalogue_desk_flow_online_lookup_worklists_and_report_over_http() {
             Err(_) => eprintln!("skipped: pdftotext not installed"),
         }
         let _ = std::fs::remove_file(&path);
-        let r = leader.0.get(format!("{url}&format=doc")).send().await.unwrap();
+        let r = leader
+            .0
+            .get(format!("{url}&format=doc"))
+            .send()
+            .await
+            .unwrap();
         problem(r, 422, "validation.invalid_choice").await;
         let r = leader
             .0

@@ -1601,7 +1601,11 @@ pub async fn reports_ii06a(
     } else {
         ("application/pdf", "pdf")
     };
-    let name = format!("bieu-II06a-{}-{}.{ext}", q.from.format("%Y%m%d"), q.to.format("%Y%m%d"));
+    let name = format!(
+        "bieu-II06a-{}-{}.{ext}",
+        q.from.format("%Y%m%d"),
+        q.to.format("%Y%m%d")
+    );
     let mut res = bytes.into_response();
     let h = res.headers_mut();
     h.insert(
@@ -1637,7 +1641,12 @@ async fn ii06a_sheet(
     };
     let place = root
         .as_ref()
-        .and_then(|r| r.fields.name.rsplit_once("tỉnh ").map(|(_, p)| p.to_string()))
+        .and_then(|r| {
+            r.fields
+                .name
+                .rsplit_once("tỉnh ")
+                .map(|(_, p)| p.to_string())
+        })
         .unwrap_or_else(|| "Tây Ninh".into());
     let today = cqdt_domain::calendar::to_local(
         chrono::DateTime::from_timestamp_micros(s.app.now_us()).unwrap_or_default(),
