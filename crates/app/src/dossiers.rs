@@ -666,6 +666,11 @@ impl App {
         if !procedure.procedure.level.allows_online_submission() {
             return Err(dossier_error(DossierError::OnlineNotAllowed));
         }
+        check_return_method(
+            input.return_method,
+            &applicant,
+            procedure.procedure.level.allows_online_result(),
+        )?;
         let parts = &procedure.procedure.parts;
         let staged = self.stage_all(&input.files, parts.len(), &earlier).await?;
         let present = earlier
@@ -738,6 +743,15 @@ impl App {
             .procedure
             .validate_form(&input.values)
             .map_err(|e| form_error(&e))?;
+        check_return_method(
+            input.return_method,
+            &applicant,
+            procedure.procedure.level.allows_online_result(),
+        )
+        .map_err(|e| match e.field.as_deref() {
+            Some("address") => AppError::field(e.code, "applicant.address"),
+            _ => e,
+        })?;
         let staged = self
             .stage_all(&input.files, procedure.procedure.parts.len(), &[])
             .await?;
@@ -1381,6 +1395,25 @@ pub fn command_name(c: CommandName) -> String {
 
 fn constant_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The result by post needs an address; online only where the procedure returns results
+/// online (level 4).
+fn check_return_method(
+    method: Option<ReturnMethod>,
+    applicant: &Applicant,
+    online_result: bool,
+) -> AppResult<()> {
+    match method {
+        Some(ReturnMethod::Post) if applicant.address.is_none() => {
+            Err(AppError::field(ErrorCode::Required, "address"))
+        }
+        Some(ReturnMethod::Online) if !online_result => Err(AppError::field(
+            ErrorCode::DossierReturnMethodNotAllowed,
+            "return_method",
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// `dd/mm/yyyy HH:MM` of a local instant.

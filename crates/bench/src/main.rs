@@ -7,6 +7,8 @@
 //! each throughput also as a ratio to the baseline. No timing is ever asserted: the exit code is
 //! non-zero only when the harness fails, or when `--smoke` saw errors (a broken endpoint).
 
+mod data;
+mod generate;
 mod hist;
 mod report;
 mod run;
@@ -37,6 +39,8 @@ enum Backend {
     about = "Load harness of cqdt: scenarios against the real server on loopback, SQLite and PostgreSQL"
 )]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Cmd>,
     /// Database(s) to run on; PostgreSQL needs TEST_DATABASE_URL (a server where the user may
     /// create databases; the harness creates and drops its own).
     #[arg(long, value_enum, default_value = "sqlite")]
@@ -69,10 +73,34 @@ struct Cli {
     /// List the scenarios and exit.
     #[arg(long)]
     list: bool,
+    /// Run against this existing SQLite database (e.g. one `generate` filled) instead of a
+    /// fresh one: no demo seed, nothing dropped afterwards. Pending migrations are applied.
+    #[arg(long, conflicts_with = "database_url")]
+    database: Option<PathBuf>,
+    /// Run against this existing PostgreSQL database (as `--database`).
+    #[arg(long)]
+    database_url: Option<String>,
+    /// On a fresh database, the dossiers generated before the dossier scenarios (default
+    /// 20,000; 1,500 with --smoke).
+    #[arg(long)]
+    gen_dossiers: Option<u32>,
+    /// Size of the PDF each `submit` request attaches, in KiB.
+    #[arg(long, default_value_t = 100)]
+    attachment_kib: usize,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Cmd {
+    /// Fill a database with a deterministic province-year of dossiers (demo data first).
+    Generate(generate::GenerateArgs),
 }
 
 fn main() -> Result<ExitCode> {
     let cli = Cli::parse();
+    if let Some(Cmd::Generate(args)) = &cli.command {
+        generate::run(args, false)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if cli.list {
         for s in Scenario::ALL {
             println!("{:<14} {}", s.name(), s.about());
@@ -165,39 +193,81 @@ async fn load(cli: &Cli, servers: tokio::runtime::Handle) -> Result<ExitCode> {
     if cfg!(debug_assertions) && !cli.smoke {
         eprintln!("note: a debug build; run with --release for figures worth quoting");
     }
-    let backends: &[&'static str] = match cli.backend {
-        Backend::Sqlite => &["sqlite"],
-        Backend::Postgres => &["postgres"],
-        Backend::Both => &["sqlite", "postgres"],
+    let existing = match (&cli.database, &cli.database_url) {
+        (Some(p), _) => Some(generate::sqlite_url(p)),
+        (None, Some(u)) => Some(u.clone()),
+        (None, None) => None,
     };
+    let backends: &[&'static str] = match (&existing, cli.backend) {
+        (Some(u), _) if cqdt_store::is_postgres_url(u) => &["postgres"],
+        (Some(_), _) => &["sqlite"],
+        (None, Backend::Sqlite) => &["sqlite"],
+        (None, Backend::Postgres) => &["postgres"],
+        (None, Backend::Both) => &["sqlite", "postgres"],
+    };
+    let gen_dossiers = cli
+        .gen_dossiers
+        .unwrap_or(if cli.smoke { 1_500 } else { 20_000 });
     let tag = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
     for &backend in backends {
         let mut br = BackendReport {
             backend,
             skipped: None,
             seed_ms: None,
+            generated: None,
             scenarios: vec![],
         };
-        if backend == "postgres" && cqdt_store::testing::postgres_url().is_none() {
+        if existing.is_none()
+            && backend == "postgres"
+            && cqdt_store::testing::postgres_url().is_none()
+        {
             println!("skipped: postgres (TEST_DATABASE_URL unset)");
             br.skipped = Some("TEST_DATABASE_URL unset".into());
             report.backends.push(br);
             continue;
         }
-        eprintln!("{backend}: creating the database, loading the demo data, starting the server…");
-        let server = server::Server::start(servers.clone(), backend, cli.db_connections)
-            .await
-            .with_context(|| format!("starting the server on {backend}"))?;
-        br.seed_ms = Some(server.seed_ms);
-        let target = Target {
-            backend,
-            base: server.base.clone(),
-            db_url: server.db_url.clone(),
-            db_connections: cli.db_connections,
-            logins: server.logins.clone(),
-            tag: format!("{tag}-{backend}"),
+        let server = match &existing {
+            Some(url) => {
+                eprintln!("{backend}: opening {}, starting the server…", redact(url));
+                server::Server::start_existing(servers.clone(), url.clone(), cli.db_connections)
+                    .await
+                    .with_context(|| format!("starting the server on {}", redact(url)))?
+            }
+            None => {
+                eprintln!(
+                    "{backend}: creating the database, loading the demo data, starting the server…"
+                );
+                let s = server::Server::start(servers.clone(), backend, cli.db_connections)
+                    .await
+                    .with_context(|| format!("starting the server on {backend}"))?;
+                br.seed_ms = Some(s.seed_ms);
+                s
+            }
         };
-        let outcome = run_backend(&target, &scenarios, limits, &mut br).await;
+        let outcome = async {
+            let data = if scenarios.iter().any(|s| s.needs_dossiers()) {
+                if existing.is_none() {
+                    eprintln!("{backend}: generating {gen_dossiers} dossiers…");
+                    let summary = generate_into(&server.db_url, gen_dossiers).await?;
+                    br.generated = Some(summary);
+                }
+                Some(Arc::new(data::Data::load(&server.db_url).await?))
+            } else {
+                None
+            };
+            let target = Target {
+                backend,
+                base: server.base.clone(),
+                db_url: server.db_url.clone(),
+                db_connections: cli.db_connections,
+                logins: server.logins.clone(),
+                tag: format!("{tag}-{backend}"),
+                data,
+                attachment_bytes: cli.attachment_kib * 1024,
+            };
+            run_backend(&target, &scenarios, limits, &mut br).await
+        }
+        .await;
         let stopped = server.stop().await;
         outcome?;
         stopped.with_context(|| format!("stopping the server on {backend}"))?;
@@ -231,6 +301,7 @@ async fn run_backend(
         let prepared = Prepared::prepare(s, target)
             .await
             .with_context(|| format!("preparing {} on {}", s.name(), target.backend))?;
+        let note = prepared.note.clone();
         let prepared = Arc::new(prepared);
         let label = format!("{}/{}", target.backend, s.name());
         let measured = run::run(prepared.clone(), &label, limits).await;
@@ -238,7 +309,49 @@ async fn run_backend(
             p.finish().await;
         }
         let measured = measured.with_context(|| format!("running {label}"))?;
-        br.scenarios.push(ScenarioReport::new(s, &measured));
+        let mut r = ScenarioReport::new(s, &measured);
+        r.note = note;
+        br.scenarios.push(r);
     }
     Ok(())
+}
+
+/// The URL without its password.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Generates `n` dossiers into the server's database (on a plain thread: the generator runs
+/// its own runtime).
+async fn generate_into(db_url: &str, n: u32) -> Result<report::Generated> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let args = generate::GenerateArgs {
+        database: None,
+        database_url: Some(db_url.to_string()),
+        dossiers: n,
+        seed: 2019,
+        year: 2025,
+        citizen_every: 200,
+        threads: None,
+        batch: 2000,
+    };
+    std::thread::spawn(move || {
+        let _ = tx.send(generate::run(&args, true));
+    });
+    let s = rx.await.context("generator thread")??;
+    Ok(report::Generated {
+        dossiers: s.dossiers,
+        events: s.events,
+        secs: s.total_secs,
+        dossiers_per_sec: s.dossiers as f64 / s.load_secs.max(1e-9),
+    })
 }

@@ -43,7 +43,17 @@ pub struct BackendReport {
     pub skipped: Option<String>,
     /// Time to load the demo data (agencies and accounts) into the fresh database.
     pub seed_ms: Option<f64>,
+    /// Dossiers generated before the dossier scenarios, on a fresh database.
+    pub generated: Option<Generated>,
     pub scenarios: Vec<ScenarioReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Generated {
+    pub dossiers: u64,
+    pub events: u64,
+    pub secs: f64,
+    pub dossiers_per_sec: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -66,6 +76,8 @@ pub struct ScenarioReport {
     pub ratio_to_raw_insert: Option<f64>,
     /// 1-minute load average right after the scenario.
     pub load1_after: Option<f64>,
+    /// How it ran, when that varies (e.g. `submit`: multipart or JSON).
+    pub note: Option<String>,
 }
 
 fn ms(us: u64) -> f64 {
@@ -101,6 +113,7 @@ impl ScenarioReport {
             max_ms: ms(h.max_us()),
             ratio_to_raw_insert: None,
             load1_after: load1(),
+            note: None,
         }
     }
 }
@@ -143,7 +156,7 @@ impl BackendReport {
         }
         let _ = writeln!(
             out,
-            "{:<14} {:>9} {:>7} {:>10} {:>9} {:>9} {:>9} {:>9} {:>8} {:>5}",
+            "{:<16} {:>9} {:>7} {:>10} {:>9} {:>9} {:>9} {:>9} {:>8} {:>5}",
             "scenario",
             "requests",
             "errors",
@@ -158,7 +171,7 @@ impl BackendReport {
         for s in &self.scenarios {
             let _ = writeln!(
                 out,
-                "{:<14} {:>9} {:>7} {:>10.1} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>8} {:>5}",
+                "{:<16} {:>9} {:>7} {:>10.1} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>8} {:>5}",
                 s.scenario,
                 s.requests,
                 s.errors,
@@ -174,6 +187,18 @@ impl BackendReport {
                     .map(|l| format!("{l:.1}"))
                     .unwrap_or_else(|| "-".into()),
             );
+        }
+        if let Some(g) = &self.generated {
+            let _ = writeln!(
+                out,
+                "generated first: {} dossiers, {} events in {:.1} s ({:.0} dossiers/s)",
+                g.dossiers, g.events, g.secs, g.dossiers_per_sec
+            );
+        }
+        for s in &self.scenarios {
+            if let Some(n) = &s.note {
+                let _ = writeln!(out, "{}: {n}", s.scenario);
+            }
         }
         for s in self.scenarios.iter().filter(|s| s.errors > 0) {
             let kinds: Vec<String> = s

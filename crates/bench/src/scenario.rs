@@ -22,6 +22,21 @@ pub enum Scenario {
     Me,
     /// POST /api/v1/auth/register with unique e-mails (a write with its audit entry).
     Register,
+    /// GET /api/v1/dossiers?queue=desk&limit=20 as the demo desk officer (generated data).
+    Worklist,
+    /// The desk worklist with filters: overdue, a state, a procedure (generated data).
+    WorklistFilters,
+    /// The desk worklist with a text search `q=` (name, folded name, ID-number prefix).
+    WorklistSearch,
+    /// GET /api/v1/dossiers/{id}?include=events of dossiers the officer may see.
+    Dossier,
+    /// GET /api/v1/dossiers/lookup?code=…&id_number=… without login.
+    Lookup,
+    /// GET /api/v1/reports/ii06a for the whole province and the generated year.
+    Ii06a,
+    /// POST /api/v1/dossiers: online submissions of the demo citizen (multipart with a PDF
+    /// when the server takes it, else the JSON body).
+    Submit,
 }
 
 impl Scenario {
@@ -33,7 +48,40 @@ impl Scenario {
         Scenario::AgencyGet,
         Scenario::Me,
         Scenario::Register,
+        Scenario::Worklist,
+        Scenario::WorklistFilters,
+        Scenario::WorklistSearch,
+        Scenario::Dossier,
+        Scenario::Lookup,
+        Scenario::Ii06a,
+        Scenario::Submit,
     ];
+
+    /// Whether it needs generated dossiers.
+    pub fn needs_dossiers(self) -> bool {
+        matches!(
+            self,
+            Scenario::Worklist
+                | Scenario::WorklistFilters
+                | Scenario::WorklistSearch
+                | Scenario::Dossier
+                | Scenario::Lookup
+                | Scenario::Ii06a
+        )
+    }
+
+    /// The demo account its workers log in as, if any (`None`: per worker from the list).
+    fn login(self) -> Option<&'static str> {
+        match self {
+            Scenario::Worklist
+            | Scenario::WorklistFilters
+            | Scenario::WorklistSearch
+            | Scenario::Dossier => Some(crate::data::OFFICER),
+            Scenario::Ii06a => Some(crate::data::VIEWER),
+            Scenario::Submit => Some(cqdt_app::demo::CITIZEN_LOGIN),
+            _ => None,
+        }
+    }
 
     pub fn name(self) -> &'static str {
         match self {
@@ -43,6 +91,13 @@ impl Scenario {
             Scenario::AgencyGet => "agency-get",
             Scenario::Me => "me",
             Scenario::Register => "register",
+            Scenario::Worklist => "worklist",
+            Scenario::WorklistFilters => "worklist-filters",
+            Scenario::WorklistSearch => "worklist-search",
+            Scenario::Dossier => "dossier",
+            Scenario::Lookup => "lookup",
+            Scenario::Ii06a => "ii06a",
+            Scenario::Submit => "submit",
         }
     }
 
@@ -57,6 +112,23 @@ impl Scenario {
             Scenario::Me => "GET /api/v1/me with a session cookie (session lookup)",
             Scenario::Register => {
                 "POST /api/v1/auth/register, unique e-mails (write + audit entry)"
+            }
+            Scenario::Worklist => {
+                "GET /api/v1/dossiers?queue=desk&limit=20, desk officer of UBND TP Tây Ninh"
+            }
+            Scenario::WorklistFilters => {
+                "the desk worklist with overdue=true | state=received | procedure=… (rotating)"
+            }
+            Scenario::WorklistSearch => {
+                "the desk worklist with q= a name, a folded name or an ID-number prefix"
+            }
+            Scenario::Dossier => {
+                "GET /api/v1/dossiers/{id}?include=events, dossiers of the officer's subtree"
+            }
+            Scenario::Lookup => "GET /api/v1/dossiers/lookup?code=…&id_number=… (anonymous)",
+            Scenario::Ii06a => "GET /api/v1/reports/ii06a, whole province, the generated year",
+            Scenario::Submit => {
+                "POST /api/v1/dossiers as the demo citizen (multipart + PDF if supported, else JSON)"
             }
         }
     }
@@ -74,6 +146,10 @@ pub struct Target {
     pub logins: Vec<String>,
     /// Unique per run, so e-mails never collide.
     pub tag: String,
+    /// Sampled from the generated dossiers (dossier scenarios only).
+    pub data: Option<std::sync::Arc<crate::data::Data>>,
+    /// Size of the PDF `submit` attaches.
+    pub attachment_bytes: usize,
 }
 
 pub enum RawPool {
@@ -89,12 +165,23 @@ pub struct Prepared {
     logins: Vec<String>,
     agency_ids: Vec<String>,
     raw: Option<RawPool>,
+    data: Option<std::sync::Arc<crate::data::Data>>,
+    submissions: Vec<(String, Vec<usize>)>,
+    /// `submit`: send multipart with the PDF (the server takes it).
+    multipart: bool,
+    pdf: Vec<u8>,
+    small_pdf: Vec<u8>,
+    /// Mixed into the PDFs' stamps: every upload of every run is a different file.
+    salt: u64,
+    /// What the report should say about how the scenario ran.
+    pub note: Option<String>,
 }
 
 /// One concurrent client.
 pub struct Worker {
     client: reqwest::Client,
     session_cookie: Option<String>,
+    csrf: Option<String>,
     payload: String,
 }
 
@@ -145,7 +232,17 @@ impl Prepared {
             logins: t.logins.clone(),
             agency_ids: vec![],
             raw: None,
+            data: t.data.clone(),
+            submissions: vec![],
+            multipart: false,
+            pdf: vec![],
+            small_pdf: vec![],
+            salt: uuid::Uuid::new_v4().as_u64_pair().0,
+            note: None,
         };
+        if scenario.needs_dossiers() && p.data.is_none() {
+            bail!("no generated dossiers to read");
+        }
         match scenario {
             Scenario::RawInsert => {
                 let pool = if cqdt_store::is_postgres_url(&t.db_url) {
@@ -193,24 +290,65 @@ impl Prepared {
             Scenario::Login | Scenario::Me if p.logins.is_empty() => {
                 bail!("no demo logins")
             }
+            Scenario::Submit => {
+                let subs = crate::data::Submissions::load(&t.db_url, 2019).await?;
+                p.submissions = subs.bodies;
+                p.pdf = crate::data::pdf(t.attachment_bytes);
+                p.small_pdf = crate::data::pdf(8 * 1024);
+                // Multipart with the PDF if the server takes it (one probe submission).
+                let probe = p.worker(0).await?;
+                let (ct, body) = p.multipart_body(u64::MAX >> 9);
+                let r = p
+                    .authed(
+                        &probe,
+                        probe.client.post(format!("{}/api/v1/dossiers", t.base)),
+                    )
+                    .header(reqwest::header::CONTENT_TYPE, ct)
+                    .body(body)
+                    .send()
+                    .await?;
+                let status = r.status();
+                let text = r.text().await.unwrap_or_default();
+                p.multipart = status.is_success();
+                p.note = Some(if p.multipart {
+                    format!("multipart, PDF of {} bytes", p.pdf.len())
+                } else {
+                    let short: String = text.chars().take(160).collect();
+                    eprintln!(
+                        "submit: the server refused multipart ({status}: {short}); sending the JSON body without the attachment"
+                    );
+                    format!("JSON body, no attachment (multipart refused: {status})")
+                });
+            }
             _ => {}
         }
         Ok(p)
     }
 
-    /// Set up worker `w` (not timed): its own client, and a session for `me`.
+    /// Set up worker `w` (not timed): its own client, and a session for the scenarios that
+    /// need one.
     pub async fn worker(&self, w: usize) -> Result<Worker> {
         let client = http_client()?;
-        let mut session_cookie = None;
-        if self.scenario == Scenario::Me {
-            let login = &self.logins[w % self.logins.len()];
+        let login = match self.scenario.login() {
+            Some(l) => Some(l.to_string()),
+            None if self.scenario == Scenario::Me => {
+                Some(self.logins[w % self.logins.len()].clone())
+            }
+            None => None,
+        };
+        let (mut session_cookie, mut csrf) = (None, None);
+        if let Some(login) = login {
             let r = client
                 .post(format!("{}/api/v1/auth/login", self.base))
                 .json(&json!({"login": login, "password": cqdt_app::demo::DEMO_PASSWORD}))
                 .send()
                 .await?;
             if !r.status().is_success() {
-                bail!("login of {login} for `me`: {}", r.status());
+                bail!(
+                    "login of {login} for `{}`: {}",
+                    self.scenario.name(),
+                    r.status()
+                );
             }
             let prefix = format!("{}=", cqdt_web::auth::SESSION_COOKIE);
             session_cookie = r
@@ -224,13 +362,54 @@ impl Prepared {
             if session_cookie.is_none() {
                 bail!("login of {login} set no session cookie");
             }
+            let me: serde_json::Value = r.json().await?;
+            csrf = me["csrf_token"].as_str().map(str::to_string);
         }
         Ok(Worker {
             client,
             session_cookie,
+            csrf,
             // About the size of a small audit row.
             payload: format!("{w:04}:{}", "x".repeat(250)),
         })
+    }
+
+    /// The request with the worker's session cookie and CSRF token, if any.
+    fn authed(&self, wk: &Worker, mut rb: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        if let Some(c) = &wk.session_cookie {
+            rb = rb.header(reqwest::header::COOKIE, c);
+        }
+        if let Some(t) = &wk.csrf {
+            rb = rb.header("x-csrf-token", t);
+        }
+        rb
+    }
+
+    /// The `k`-th submission as multipart: the JSON in `submission`, the PDFs in `part-N`.
+    fn multipart_body(&self, k: u64) -> (String, Vec<u8>) {
+        let Some((json, required)) = self
+            .submissions
+            .get(k as usize % self.submissions.len().max(1))
+        else {
+            return crate::data::multipart("{}", &[], k);
+        };
+        // The 100 KB PDF for the first required part (part 1 if none is required), a small
+        // one for each other required part.
+        let first = required.first().copied().unwrap_or(1);
+        let tag = k ^ self.salt;
+        let mut big = self.pdf.clone();
+        crate::data::stamp(&mut big, tag);
+        let mut small = Vec::new();
+        for (i, _) in required.iter().enumerate().skip(1) {
+            let mut s = self.small_pdf.clone();
+            crate::data::stamp(&mut s, tag ^ ((i as u64) << 56));
+            small.push(s);
+        }
+        let mut files: Vec<(usize, &[u8])> = vec![(first, &big)];
+        for (&n, s) in required.iter().skip(1).zip(&small) {
+            files.push((n, s));
+        }
+        crate::data::multipart(json, &files, k)
     }
 
     /// One timed request; `seq` is unique within the scenario's run.
@@ -255,12 +434,97 @@ impl Prepared {
                 let id = &self.agency_ids[seq as usize % self.agency_ids.len()];
                 send(wk.client.get(format!("{base}/api/v1/agencies/{id}"))).await
             }
-            Scenario::Me => {
-                let mut rb = wk.client.get(format!("{base}/api/v1/me"));
-                if let Some(c) = &wk.session_cookie {
-                    rb = rb.header(reqwest::header::COOKIE, c);
+            Scenario::Me => send(self.authed(wk, wk.client.get(format!("{base}/api/v1/me")))).await,
+            Scenario::Worklist => {
+                let url = format!("{base}/api/v1/dossiers?queue=desk&limit=20");
+                send(self.authed(wk, wk.client.get(url))).await
+            }
+            Scenario::WorklistFilters => {
+                let d = self.data.as_deref();
+                let filter = match seq % 3 {
+                    0 => "overdue=true".to_string(),
+                    1 => "state=received".to_string(),
+                    _ => match d.and_then(|d| {
+                        d.procedures
+                            .get(seq as usize / 3 % d.procedures.len().max(1))
+                    }) {
+                        Some(p) => format!("procedure={p}"),
+                        None => "overdue=false".to_string(),
+                    },
+                };
+                let url = format!("{base}/api/v1/dossiers?queue=desk&limit=20&{filter}");
+                send(self.authed(wk, wk.client.get(url))).await
+            }
+            Scenario::WorklistSearch => {
+                let Some(d) = self.data.as_deref() else {
+                    return Err("no data".into());
+                };
+                let q = &d.searches[seq as usize % d.searches.len()];
+                let rb = wk.client.get(format!("{base}/api/v1/dossiers")).query(&[
+                    ("queue", "desk"),
+                    ("limit", "20"),
+                    ("q", q.as_str()),
+                ]);
+                send(self.authed(wk, rb)).await
+            }
+            Scenario::Dossier => {
+                let Some(d) = self.data.as_deref() else {
+                    return Err("no data".into());
+                };
+                let id = &d.visible_ids[pseudo(seq) as usize % d.visible_ids.len()];
+                let url = format!("{base}/api/v1/dossiers/{id}?include=events");
+                send(self.authed(wk, wk.client.get(url))).await
+            }
+            Scenario::Lookup => {
+                let Some(d) = self.data.as_deref() else {
+                    return Err("no data".into());
+                };
+                let (code, idn, phone) = &d.lookups[pseudo(seq) as usize % d.lookups.len()];
+                let mut q = vec![("code", code.as_str())];
+                if let Some(i) = idn {
+                    q.push(("id_number", i.as_str()));
+                } else if let Some(p) = phone {
+                    q.push(("phone", p.as_str()));
                 }
-                send(rb).await
+                send(
+                    wk.client
+                        .get(format!("{base}/api/v1/dossiers/lookup"))
+                        .query(&q),
+                )
+                .await
+            }
+            Scenario::Ii06a => {
+                let Some(d) = self.data.as_deref() else {
+                    return Err("no data".into());
+                };
+                let url = format!(
+                    "{base}/api/v1/reports/ii06a?agency={}&from={y}-01-01&to={y}-12-31",
+                    d.province_id,
+                    y = d.year
+                );
+                send(self.authed(wk, wk.client.get(url))).await
+            }
+            Scenario::Submit => {
+                let url = format!("{base}/api/v1/dossiers");
+                let rb = if self.multipart {
+                    let (ct, body) = self.multipart_body(seq);
+                    wk.client
+                        .post(url)
+                        .header(reqwest::header::CONTENT_TYPE, ct)
+                        .body(body)
+                } else {
+                    let Some((json, _)) = self
+                        .submissions
+                        .get(seq as usize % self.submissions.len().max(1))
+                    else {
+                        return Err("no submissions".into());
+                    };
+                    wk.client
+                        .post(url)
+                        .header(reqwest::header::CONTENT_TYPE, "application/json")
+                        .body(json.clone())
+                };
+                send(self.authed(wk, rb)).await
             }
             Scenario::Register => {
                 let body = json!({
@@ -321,6 +585,11 @@ impl Prepared {
             None => {}
         }
     }
+}
+
+/// Spreads consecutive request numbers over the sample (a fixed permutation-like walk).
+fn pseudo(seq: u64) -> u64 {
+    seq.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 17
 }
 
 fn short(e: &sqlx::Error) -> &'static str {

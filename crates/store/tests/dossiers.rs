@@ -1148,7 +1148,7 @@ fn draft_input(w: &World) -> cqdt_app::files::DraftInput {
         agency_id: Some(w.city.id),
         body: cqdt_app::store::DraftBody {
             values: values(),
-            return_method: Some(ReturnMethod::Online),
+            return_method: Some(ReturnMethod::Post),
             address: Some("Phường 3, thành phố Tây Ninh".into()),
             ..Default::default()
         },
@@ -1316,6 +1316,21 @@ async fn drafts_become_one_dossier_with_their_files() {
             .await
             .unwrap();
         assert_eq!(mine.total, 1, "{}", db.backend);
+
+        // A level-3 procedure does not return results online; by post needs an address.
+        let mut online = draft_input(&w);
+        online.body.return_method = Some(ReturnMethod::Online);
+        let o = app.draft_create(&w.citizen, online).await.unwrap();
+        let e = app.draft_submit(&w.citizen, o.id).await.unwrap_err();
+        assert_eq!(
+            (e.code, e.field.as_deref()),
+            (ErrorCode::DossierReturnMethodNotAllowed, Some("return_method"))
+        );
+        let mut post = draft_input(&w);
+        post.body.address = None;
+        let p = app.draft_create(&w.citizen, post).await.unwrap();
+        let e = app.draft_submit(&w.citizen, p.id).await.unwrap_err();
+        assert_eq!((e.code, e.field.as_deref()), (ErrorCode::Required, Some("address")));
 
         // A draft can be deleted with its files.
         let gone = app.draft_create(&w.citizen, draft_input(&w)).await.unwrap();

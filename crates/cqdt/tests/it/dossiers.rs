@@ -339,13 +339,13 @@ async fn catalogue_desk_flow_online_lookup_worklists_and_report_over_http() {
             &citizen.0,
             &citizen.1,
             t.url("/api/v1/dossiers"),
-            json!({"procedure_id": business, "agency_id": city, "values": values, "return_method": "post"}),
+            json!({"procedure_id": business, "agency_id": city, "values": values, "return_method": "post", "address": "Phường 1, thành phố Tây Ninh"}),
         )
         .await;
         let v = problem(r, 422, "upload.required_part_missing").await;
         assert_eq!(v["field"], "part-1");
         // A file whose content is not what its name says is refused by content.
-        let submission = json!({"procedure_id": business, "agency_id": city, "values": values, "return_method": "post"});
+        let submission = json!({"procedure_id": business, "agency_id": city, "values": values, "return_method": "post", "address": "Phường 1, thành phố Tây Ninh"});
         let form = |p1: (&str, Vec<u8>)| {
             reqwest::multipart::Form::new()
                 .part(

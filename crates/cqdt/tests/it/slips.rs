@@ -502,7 +502,8 @@ async fn slips_of_real_dossiers_over_http() {
             json!({
                 "procedure_id": business, "agency_id": city, "accept": true,
                 "applicant": {"name": "Ngô Thị Dân", "id_number": "072190000001",
-                              "phone": "0912345678", "account": "congdan@tayninh.demo"},
+                              "phone": "0912345678", "account": "congdan@tayninh.demo",
+                              "address": "Phường 1, thành phố Tây Ninh"},
                 "values": values, "return_method": "post"
             }),
         )
