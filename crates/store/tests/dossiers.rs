@@ -1324,13 +1324,19 @@ async fn drafts_become_one_dossier_with_their_files() {
         let e = app.draft_submit(&w.citizen, o.id).await.unwrap_err();
         assert_eq!(
             (e.code, e.field.as_deref()),
-            (ErrorCode::DossierReturnMethodNotAllowed, Some("return_method"))
+            (
+                ErrorCode::DossierReturnMethodNotAllowed,
+                Some("return_method")
+            )
         );
         let mut post = draft_input(&w);
         post.body.address = None;
         let p = app.draft_create(&w.citizen, post).await.unwrap();
         let e = app.draft_submit(&w.citizen, p.id).await.unwrap_err();
-        assert_eq!((e.code, e.field.as_deref()), (ErrorCode::Required, Some("address")));
+        assert_eq!(
+            (e.code, e.field.as_deref()),
+            (ErrorCode::Required, Some("address"))
+        );
 
         // A draft can be deleted with its files.
         let gone = app.draft_create(&w.citizen, draft_input(&w)).await.unwrap();
