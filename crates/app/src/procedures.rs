@@ -19,8 +19,9 @@ use cqdt_domain::procedure::{
     PaperForm, Procedure, ProcedureError, ProcedureField, RouteStep, ServiceLevel,
 };
 use cqdt_domain::text::{fold, nfc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
+use crate::agencies::Format;
 use crate::error::{AppError, AppResult, LineError};
 use crate::store::{ProcedureFilter, ProcedureLevel, ProcedureNotes, ProcedureRecord};
 use crate::{App, Ctx};
@@ -44,32 +45,32 @@ pub fn procedure_error(e: &ProcedureError) -> AppError {
 // The import format
 
 /// The field (lĩnh vực): a name, or `{"code": …, "name": …}`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(untagged)]
 pub enum FieldItem {
     Name(String),
     Coded {
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         code: Option<String>,
         name: String,
     },
 }
 
 /// A fee or charge.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FeeItem {
     pub name: String,
     /// `fee` (phí) or `charge` (lệ phí).
     pub kind: FeeKind,
     pub amount_vnd: u64,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
 
 /// Which form of a paper: a flag (`true`: the original, `false`: a copy; `copies` is then how
 /// many), or a number of originals (with `copies` the number of copies).
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
 #[serde(untagged)]
 pub enum CountItem {
     Flag(bool),
@@ -77,19 +78,19 @@ pub enum CountItem {
 }
 
 /// A paper of the dossier.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PartItem {
     pub name: String,
     #[serde(default = "yes")]
     pub required: bool,
     /// `true`: the original, `false`: a copy; or the number of originals.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub original: Option<CountItem>,
     /// How many (with a flag), or the number of copies (with a number of originals).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub copies: Option<u32>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template: Option<String>,
 }
 
@@ -98,7 +99,7 @@ fn yes() -> bool {
 }
 
 /// A field of the applicant's form.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FormItem {
     /// The machine key.
@@ -108,14 +109,14 @@ pub struct FormItem {
     pub field_type: FieldType,
     #[serde(default)]
     pub required: bool,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub choices: Option<Vec<String>>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_len: Option<u32>,
 }
 
 /// A route step's name, or its number (the unit then names it).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(untagged)]
 pub enum StepItem {
     Number(u32),
@@ -123,31 +124,32 @@ pub enum StepItem {
 }
 
 /// A step of the processing route.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RouteItem {
     /// What the step is, or its number.
     pub step: StepItem,
     /// The unit in charge, as text.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
     /// Where the unit sits (`same`, `other`, `tax_office`, a level…): informative only.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agency_level: Option<String>,
     /// The role acting at the step (`one_stop_officer`, `specialist`, `leader`…).
     pub role: String,
     /// Allotted working days (halves allowed).
+    #[serde(serialize_with = "whole_or_half")]
     pub days: f64,
     #[serde(default)]
     pub inter_agency: bool,
 }
 
 /// One procedure of an import file.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CatalogueItem {
     pub national_code: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_code: Option<String>,
     pub name: String,
     pub field: FieldItem,
@@ -159,8 +161,9 @@ pub struct CatalogueItem {
     /// The 2019 level number: 2, 3 or 4.
     pub service_level: u8,
     /// Legal time in working days; halves allowed (0.5 = one half-day); 0 = within the day.
+    #[serde(serialize_with = "whole_or_half")]
     pub legal_days: f64,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub legal_days_note: Option<String>,
     #[serde(default)]
     pub fees: Vec<FeeItem>,
@@ -175,9 +178,9 @@ pub struct CatalogueItem {
     pub legal_basis: Vec<String>,
     /// `YYYY-MM-DD`; `null` when the source gives no date: the procedure is then taken to be in
     /// effect from the day of the import.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub effective_from: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub effective_to: Option<String>,
     #[serde(default)]
     pub unconfirmed: Vec<serde_json::Value>,
@@ -185,8 +188,21 @@ pub struct CatalogueItem {
     pub sources: Vec<serde_json::Value>,
 }
 
+/// Days as the import format writes them: `3`, not `3.0`; `0.5` stays.
+fn whole_or_half<S: serde::Serializer>(days: &f64, s: S) -> Result<S::Ok, S::Error> {
+    if days.fract() == 0.0 && (0.0..=1e15).contains(days) {
+        s.serialize_u64(*days as u64)
+    } else {
+        s.serialize_f64(*days)
+    }
+}
+
 /// An error of one item: the field and the code.
 type ItemError = (Option<String>, ErrorCode);
+
+/// Items numbered by the caller (item number or line of the file), each read or the errors
+/// found before it could be (a CSV row's bad cells).
+type NumberedItems = Vec<(usize, Result<serde_json::Value, Vec<ItemError>>)>;
 
 /// A number of working days, halves allowed, as a duration.
 pub fn days_duration(days: f64) -> Option<WorkDuration> {
@@ -418,6 +434,379 @@ impl CatalogueItem {
     }
 }
 
+/// A duration as the import format's days; `None` for minutes, which it cannot express.
+fn duration_days(d: WorkDuration) -> Option<f64> {
+    match d {
+        WorkDuration::Days(n) => Some(f64::from(n)),
+        WorkDuration::HalfDays(n) => Some(f64::from(n) / 2.0),
+        WorkDuration::Minutes(_) => None,
+    }
+}
+
+impl CatalogueItem {
+    /// The item of a stored procedure: the inverse of [`CatalogueItem::to_procedure`], agencies
+    /// by their official identifier (an agency no longer known is written as its id, which an
+    /// import then refuses). What the import format cannot express is refused with an internal
+    /// error naming the procedure (a legal time in minutes, a certified copy, a route step's
+    /// platform agency) rather than exported wrongly.
+    pub fn from_record(
+        record: &ProcedureRecord,
+        identifiers: &HashMap<AgencyId, String>,
+    ) -> AppResult<CatalogueItem> {
+        let p = &record.procedure;
+        let cannot = |what: &str| {
+            AppError::internal(format!(
+                "procedure {}: {what} cannot be exported in the import format",
+                p.national_code
+            ))
+        };
+        let legal_days = duration_days(p.legal_time).ok_or_else(|| cannot("legal time"))?;
+        let mut parts = Vec::with_capacity(p.parts.len());
+        for part in &p.parts {
+            let (original, copies) = match part.form {
+                PaperForm::Original => (Some(CountItem::Flag(true)), part.count),
+                PaperForm::Copy => (Some(CountItem::Flag(false)), part.count),
+                PaperForm::OriginalOrCopy => (Some(CountItem::Count(part.count)), part.count),
+                PaperForm::CertifiedCopy => return Err(cannot("a certified copy")),
+            };
+            parts.push(PartItem {
+                name: part.name.clone(),
+                required: part.required,
+                original,
+                copies: Some(copies),
+                template: part.template.clone(),
+            });
+        }
+        let mut route = Vec::with_capacity(p.route.len());
+        for s in &p.route {
+            if s.agency.is_some() {
+                return Err(cannot("a route step's agency"));
+            }
+            route.push(RouteItem {
+                step: StepItem::Name(s.name.clone()),
+                unit: s.unit.clone(),
+                agency_level: None,
+                role: s.role.as_str().to_string(),
+                days: duration_days(s.allotted).ok_or_else(|| cannot("a step's time"))?,
+                inter_agency: s.inter_agency,
+            });
+        }
+        Ok(CatalogueItem {
+            national_code: p.national_code.to_string(),
+            local_code: p.local_code.as_ref().map(|c| c.to_string()),
+            name: p.name.clone(),
+            field: match &p.field.code {
+                None => FieldItem::Name(p.field.name.clone()),
+                Some(code) => FieldItem::Coded {
+                    code: Some(code.clone()),
+                    name: p.field.name.clone(),
+                },
+            },
+            level: record.level.as_str().to_string(),
+            agencies: p
+                .agencies
+                .iter()
+                .map(|a| {
+                    identifiers
+                        .get(a)
+                        .cloned()
+                        .unwrap_or_else(|| a.0.to_string())
+                })
+                .collect(),
+            service_level: p.level.level_2019(),
+            legal_days,
+            legal_days_note: record.notes.legal_days_note.clone(),
+            fees: p
+                .fees
+                .iter()
+                .map(|f| FeeItem {
+                    name: f.name.clone(),
+                    kind: f.kind,
+                    amount_vnd: f.amount_vnd,
+                    note: f.note.clone(),
+                })
+                .collect(),
+            parts,
+            form: p
+                .form
+                .fields
+                .iter()
+                .map(|f| FormItem {
+                    name: f.key.clone(),
+                    label: f.label.clone(),
+                    field_type: f.field_type,
+                    required: f.required,
+                    choices: Some(f.choices.clone()).filter(|c| !c.is_empty()),
+                    max_len: f.max_length,
+                })
+                .collect(),
+            route,
+            result: p.result.clone(),
+            legal_basis: p.legal_basis.clone(),
+            effective_from: Some(p.effective_from.to_string()),
+            effective_to: p.effective_to.map(|d| d.to_string()),
+            unconfirmed: record.notes.unconfirmed.clone(),
+            sources: record.notes.sources.clone(),
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// CSV: one procedure a row; lists as JSON text in their cells
+
+/// The CSV columns, in order.
+pub const CSV_COLUMNS: [&str; 20] = [
+    "national_code",
+    "local_code",
+    "name",
+    "field_code",
+    "field_name",
+    "level",
+    "service_level",
+    "legal_days",
+    "legal_days_note",
+    "agencies",
+    "result",
+    "effective_from",
+    "effective_to",
+    "fees",
+    "parts",
+    "form",
+    "route",
+    "legal_basis",
+    "unconfirmed",
+    "sources",
+];
+
+/// The columns a CSV file must have.
+const CSV_REQUIRED: [&str; 7] = [
+    "national_code",
+    "name",
+    "field_name",
+    "level",
+    "service_level",
+    "legal_days",
+    "result",
+];
+
+/// The columns holding JSON text.
+const CSV_JSON: [&str; 7] = [
+    "fees",
+    "parts",
+    "form",
+    "route",
+    "legal_basis",
+    "unconfirmed",
+    "sources",
+];
+
+/// A number of days as text: `3`, `0.5`.
+fn days_text(days: f64) -> String {
+    if days.fract() == 0.0 {
+        format!("{days:.0}")
+    } else {
+        days.to_string()
+    }
+}
+
+/// The CSV export of items.
+fn items_csv(items: &[CatalogueItem]) -> AppResult<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let fail = |e: csv::Error| AppError::internal(e.to_string());
+    w.write_record(CSV_COLUMNS).map_err(fail)?;
+    for i in items {
+        let (field_code, field_name) = match &i.field {
+            FieldItem::Name(n) => (String::new(), n.clone()),
+            FieldItem::Coded { code, name } => (code.clone().unwrap_or_default(), name.clone()),
+        };
+        w.write_record([
+            i.national_code.clone(),
+            i.local_code.clone().unwrap_or_default(),
+            i.name.clone(),
+            field_code,
+            field_name,
+            i.level.clone(),
+            i.service_level.to_string(),
+            days_text(i.legal_days),
+            i.legal_days_note.clone().unwrap_or_default(),
+            i.agencies.join(";"),
+            i.result.clone(),
+            i.effective_from.clone().unwrap_or_default(),
+            i.effective_to.clone().unwrap_or_default(),
+            json_cell(&i.fees)?,
+            json_cell(&i.parts)?,
+            json_cell(&i.form)?,
+            json_cell(&i.route)?,
+            json_cell(&i.legal_basis)?,
+            json_cell(&i.unconfirmed)?,
+            json_cell(&i.sources)?,
+        ])
+        .map_err(fail)?;
+    }
+    w.into_inner()
+        .map_err(|e| AppError::internal(e.to_string()))
+}
+
+/// A list as compact JSON text in a cell.
+fn json_cell<T: Serialize>(list: &[T]) -> AppResult<String> {
+    serde_json::to_string(list).map_err(|e| AppError::internal(e.to_string()))
+}
+
+/// One CSV row (already split into cells, by column name) as an import item: the JSON object
+/// [`CatalogueItem`] reads, or the errors of its cells (column name and code).
+fn csv_row_item(
+    cell: &dyn Fn(&str) -> Option<String>,
+) -> Result<serde_json::Value, Vec<ItemError>> {
+    use serde_json::{Map, Value};
+    let mut out = Map::new();
+    let mut errors: Vec<ItemError> = Vec::new();
+    let text = |c: &str| {
+        cell(c)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    for c in ["national_code", "name", "level", "result"] {
+        out.insert(c.into(), Value::String(cell(c).unwrap_or_default()));
+    }
+    for c in [
+        "local_code",
+        "legal_days_note",
+        "effective_from",
+        "effective_to",
+    ] {
+        if let Some(v) = text(c) {
+            out.insert(c.into(), Value::String(v));
+        }
+    }
+    let name = cell("field_name").unwrap_or_default();
+    out.insert(
+        "field".into(),
+        match text("field_code") {
+            Some(code) => serde_json::json!({"code": code, "name": name}),
+            None => Value::String(name),
+        },
+    );
+    match text("service_level").map(|v| v.parse::<u8>()) {
+        None => errors.push((Some("service_level".into()), ErrorCode::Required)),
+        Some(Ok(n)) => {
+            out.insert("service_level".into(), Value::from(n));
+        }
+        Some(Err(_)) => errors.push((Some("service_level".into()), ErrorCode::InvalidFormat)),
+    }
+    let days = text("legal_days").map(|v| v.replace(',', "."));
+    match days
+        .as_deref()
+        .map(|v| (v.parse::<f64>(), v.parse::<u64>()))
+    {
+        None => errors.push((Some("legal_days".into()), ErrorCode::Required)),
+        Some((_, Ok(n))) => {
+            out.insert("legal_days".into(), Value::from(n));
+        }
+        Some((Ok(d), _)) if d.is_finite() => {
+            out.insert("legal_days".into(), Value::from(d));
+        }
+        Some(_) => errors.push((Some("legal_days".into()), ErrorCode::InvalidFormat)),
+    }
+    let agencies: Vec<Value> = cell("agencies")
+        .unwrap_or_default()
+        .split(';')
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(|a| Value::String(a.to_string()))
+        .collect();
+    out.insert("agencies".into(), Value::Array(agencies));
+    for c in CSV_JSON {
+        if let Some(v) = text(c) {
+            match serde_json::from_str::<Value>(&v) {
+                Ok(v @ Value::Array(_)) => {
+                    out.insert(c.into(), v);
+                }
+                Ok(_) | Err(_) => errors.push((Some(c.into()), ErrorCode::MalformedJson)),
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(Value::Object(out))
+    } else {
+        Err(errors)
+    }
+}
+
+/// The rows of a CSV file, with their line numbers (the header is line 1, the first row line
+/// 2): each an import item, or the errors of its cells. A bad header is a bad file (422),
+/// reported on line 1 with the column, as for agencies.
+fn parse_procedures_csv(bytes: &[u8]) -> AppResult<NumberedItems> {
+    let text = std::str::from_utf8(bytes).map_err(|_| AppError::new(ErrorCode::InvalidUtf8))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(text.as_bytes());
+    let header: Vec<String> = rdr
+        .headers()
+        .map_err(|e| AppError::new(ErrorCode::ImportFormat).with_detail(e.to_string()))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    let bad_header = |column: &str, code: ErrorCode| AppError {
+        code: ErrorCode::ImportFormat,
+        field: None,
+        lines: vec![LineError {
+            line: 1,
+            field: Some(column.to_string()),
+            code,
+        }],
+        detail: Some(format!("{code} column {column}")),
+    };
+    let mut seen = HashSet::new();
+    for h in &header {
+        if !CSV_COLUMNS.contains(&h.as_str()) {
+            return Err(bad_header(h, ErrorCode::UnknownField));
+        }
+        if !seen.insert(h.as_str()) {
+            return Err(bad_header(h, ErrorCode::ProcedureDuplicateKey));
+        }
+    }
+    for required in CSV_REQUIRED {
+        if !seen.contains(required) {
+            return Err(bad_header(required, ErrorCode::MissingField));
+        }
+    }
+    let col = |name: &str| header.iter().position(|h| h == name);
+    // The line a record starts on, from its byte offset: the reader's own line count lags by
+    // one after `\r\n` line ends (files saved by spreadsheets).
+    let line_at = |pos: Option<&csv::Position>| {
+        let bytes = text.as_bytes();
+        let Some(mut b) = pos.and_then(|p| usize::try_from(p.byte()).ok()) else {
+            return 0;
+        };
+        while b < bytes.len() && matches!(bytes[b], b'\r' | b'\n') {
+            b += 1;
+        }
+        bytes[..b.min(bytes.len())]
+            .iter()
+            .filter(|&&c| c == b'\n')
+            .count()
+            + 1
+    };
+    let mut out = Vec::new();
+    for rec in rdr.records() {
+        match rec {
+            Ok(rec) => {
+                let line = line_at(rec.position());
+                let cell = |name: &str| col(name).and_then(|i| rec.get(i)).map(str::to_string);
+                out.push((line, csv_row_item(&cell)));
+            }
+            Err(e) => {
+                out.push((
+                    line_at(e.position()),
+                    Err(vec![(None, ErrorCode::ImportFormat)]),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// The errors of a serde complaint about one item.
 fn serde_item_error(e: &serde_json::Error) -> ItemError {
     let msg = e.to_string();
@@ -484,11 +873,89 @@ impl App {
         self.procedures_import_items(ctx, raw).await
     }
 
+    /// Import a file of either format: JSON as [`App::procedures_import`] (errors numbered by
+    /// item), CSV one procedure a row (errors numbered by line, the header being line 1, with
+    /// the column).
+    pub async fn procedures_import_file(
+        &self,
+        ctx: &Ctx,
+        format: Format,
+        bytes: &[u8],
+    ) -> AppResult<CatalogueImport> {
+        match format {
+            Format::Json => self.procedures_import(ctx, bytes).await,
+            Format::Csv => {
+                let rows = parse_procedures_csv(bytes)?;
+                // The field of a procedure is two columns.
+                self.procedures_import_numbered(ctx, rows)
+                    .await
+                    .map_err(|mut e| {
+                        for l in &mut e.lines {
+                            if let Some(f) = &mut l.field
+                                && let Some(rest) = f.strip_prefix("field.")
+                            {
+                                *f = format!("field_{rest}");
+                            }
+                        }
+                        e
+                    })
+            }
+        }
+    }
+
+    /// The catalogue as a file of the import format: the version in effect of every procedure,
+    /// by national code. Importing it back changes nothing.
+    pub async fn procedures_export(&self, ctx: &Ctx, format: Format) -> AppResult<Vec<u8>> {
+        self.authorize(ctx, Action::ViewProcedures, Target::Platform)?;
+        let identifiers: HashMap<AgencyId, String> = self
+            .store
+            .agencies_all()
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a.fields.identifier.to_string()))
+            .collect();
+        let mut records = self.store.procedures_current().await?;
+        records.sort_by(|a, b| {
+            a.procedure
+                .national_code
+                .as_str()
+                .cmp(b.procedure.national_code.as_str())
+        });
+        let items = records
+            .iter()
+            .map(|r| CatalogueItem::from_record(r, &identifiers))
+            .collect::<AppResult<Vec<_>>>()?;
+        match format {
+            Format::Json => {
+                let mut out = serde_json::to_vec_pretty(&items)
+                    .map_err(|e| AppError::internal(e.to_string()))?;
+                out.push(b'\n');
+                Ok(out)
+            }
+            Format::Csv => items_csv(&items),
+        }
+    }
+
     /// [`App::procedures_import`] of an already parsed JSON array.
     pub async fn procedures_import_items(
         &self,
         ctx: &Ctx,
         raw: Vec<serde_json::Value>,
+    ) -> AppResult<CatalogueImport> {
+        let rows = raw
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| (i + 1, Ok(v)))
+            .collect();
+        self.procedures_import_numbered(ctx, rows).await
+    }
+
+    /// The import of items numbered by the caller (item number or line), each an item or the
+    /// errors found before it could be read (a CSV row's bad cells).
+    async fn procedures_import_numbered(
+        &self,
+        ctx: &Ctx,
+        raw: NumberedItems,
     ) -> AppResult<CatalogueImport> {
         // Someone not signed in is told so at once (the per-item checks below say which
         // agencies a signed-in caller may not administer).
@@ -510,10 +977,16 @@ impl App {
         let mut refusals = Vec::new();
         let mut parsed: Vec<(usize, Procedure, ProcedureLevel, ProcedureNotes)> = Vec::new();
         let mut seen = HashSet::new();
-        for (i, value) in raw.into_iter().enumerate() {
-            let line = i + 1;
+        for (line, value) in raw {
             let mut push = |(field, code): ItemError| {
                 errors.push(LineError { line, field, code });
+            };
+            let value = match value {
+                Ok(v) => v,
+                Err(es) => {
+                    es.into_iter().for_each(push);
+                    continue;
+                }
             };
             let item: CatalogueItem = match serde_json::from_value(value) {
                 Ok(item) => item,

@@ -51,6 +51,9 @@ pub enum Command {
     /// Import or export the agency tree.
     #[command(subcommand)]
     Agencies(AgenciesCmd),
+    /// Import or export the procedure catalogue.
+    #[command(subcommand)]
+    Procedures(ProceduresCmd),
     /// Create accounts and reset passwords.
     #[command(subcommand)]
     Users(UsersCmd),
@@ -81,6 +84,42 @@ pub enum AgenciesCmd {
         format: String,
         file: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ProceduresCmd {
+    /// Import a JSON or CSV file: all procedures or none; a known national code becomes its
+    /// next version unless identical.
+    Import {
+        file: PathBuf,
+        /// `csv` or `json` (default: from the file name, else json).
+        #[arg(long)]
+        format: Option<String>,
+    },
+    /// Export the catalogue (versions in effect) to a file or standard output.
+    Export {
+        /// `csv` or `json` (default: from the file name, else json).
+        #[arg(long)]
+        format: Option<String>,
+        file: Option<PathBuf>,
+    },
+}
+
+/// The catalogue file format: as given, else CSV for a `.csv` file, else JSON.
+fn catalogue_format(
+    format: Option<&str>,
+    file: Option<&std::path::Path>,
+) -> Result<Format, String> {
+    match format {
+        Some(f) => Format::parse(f).ok_or_else(|| "định dạng phải là csv hoặc json".to_string()),
+        None if file
+            .and_then(|f| f.extension())
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv")) =>
+        {
+            Ok(Format::Csv)
+        }
+        None => Ok(Format::Json),
+    }
 }
 
 #[derive(Args, Debug)]
@@ -279,6 +318,37 @@ async fn execute(cmd: Command, loaded: Loaded) -> Result<(), String> {
             let format = Format::parse(&format).ok_or("định dạng phải là csv hoặc json")?;
             let bytes = app
                 .agencies_export(&Ctx::cli(), format)
+                .await
+                .map_err(|e| explain(&e))?;
+            match file {
+                Some(p) => std::fs::write(&p, bytes).map_err(|e| format!("{}: {e}", p.display())),
+                None => {
+                    use std::io::Write;
+                    std::io::stdout()
+                        .write_all(&bytes)
+                        .map_err(|e| e.to_string())
+                }
+            }
+        }
+        Command::Procedures(ProceduresCmd::Import { file, format }) => {
+            let format = catalogue_format(format.as_deref(), Some(&file))?;
+            let app = server::open_app(&config).await.map_err(|e| explain(&e))?;
+            let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let r = app
+                .procedures_import_file(&Ctx::cli(), format, &bytes)
+                .await
+                .map_err(|e| explain(&e))?;
+            println!(
+                "Đã nhập {} thủ tục mới, {} phiên bản mới, {} không đổi.",
+                r.inserted, r.new_versions, r.unchanged
+            );
+            Ok(())
+        }
+        Command::Procedures(ProceduresCmd::Export { format, file }) => {
+            let format = catalogue_format(format.as_deref(), file.as_deref())?;
+            let app = server::open_app(&config).await.map_err(|e| explain(&e))?;
+            let bytes = app
+                .procedures_export(&Ctx::cli(), format)
                 .await
                 .map_err(|e| explain(&e))?;
             match file {

@@ -5,6 +5,8 @@ mod dossiers;
 mod files;
 mod slips;
 
+pub(crate) use files::file_response;
+
 use crate::auth::{Caller, SESSION_COOKIE, set_cookie};
 use crate::extract::{Body, Json, Query};
 use crate::problem::{ApiError, ApiResult, Problem};
@@ -2015,7 +2017,7 @@ fn add_shared_responses(op: &mut utoipa::openapi::path::Operation, write: bool) 
         keys_list, keys_create, keys_revoke,
         audit_list, audit_verify,
         calendar_year, calendar_notice_put, calendar_notice_delete, deadlines,
-        dossiers::procedures_list, dossiers::procedures_get, dossiers::procedures_import,
+        dossiers::procedures_list, dossiers::procedures_get, dossiers::procedures_import, dossiers::procedures_export,
         dossiers::dossiers_submit, dossiers::dossiers_receive, dossiers::dossiers_list, dossiers::dossiers_get,
         dossiers::dossiers_act, dossiers::dossiers_lookup, dossiers::reports_ii06a,
         slips::dossier_slip,
@@ -2075,6 +2077,10 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
             "/api/v1/procedures/import",
             post(dossiers::procedures_import)
                 .layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
+        )
+        .route(
+            "/api/v1/procedures/export",
+            get(dossiers::procedures_export),
         )
         .route("/api/v1/procedures/{id}", get(dossiers::procedures_get))
         .route(

@@ -3,6 +3,7 @@
 //! for the command-line tools. Add modules here rather than new files under tests/.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod catalogue;
 mod cli;
 mod crash;
 mod dossiers;

@@ -9,6 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{NaiveDate, NaiveDateTime};
 use cqdt_app::AppError;
+use cqdt_app::agencies::Format;
 use cqdt_app::dossiers::{
     ApplicantInput, DeskReception, DossierAction, DossierView, OnlineSubmission, Queue, WorkItem,
     WorklistQuery,
@@ -28,7 +29,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{ExtensionTargetDto, TimelinessDto, WorkDurationDto, err, parse_id, us_to_rfc3339};
 use crate::auth::Caller;
-use crate::extract::{Json, Query};
+use crate::extract::{Body, Json, Query};
 use crate::problem::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
 
@@ -491,25 +492,129 @@ pub async fn procedures_get(
     Ok(axum::Json(ProcedureDto::from(&r)))
 }
 
-/// Import procedures (a JSON array): every item is checked first; if any is bad nothing is
-/// written and every error is listed with its item number (`line`, from 1) and field. A known
-/// national code becomes its next version unless identical. Administrators of every
-/// implementing agency only.
-#[utoipa::path(post, path = "/api/v1/procedures/import", tag = "procedures",
-    request_body = Vec<CatalogueItemDto>,
-    responses((status = 200, body = CatalogueImportDto), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 422, body = Problem, description = "`import.failed` with the errors of every item")))]
+/// The format of a catalogue file (`json` when not given).
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogueFormatQuery {
+    /// `json` (the default) or `csv`
+    #[param(value_type = Option<super::FileFormat>)]
+    pub format: Option<String>,
+}
+
+fn catalogue_format(q: &CatalogueFormatQuery, caller: &Caller) -> ApiResult<Format> {
+    match q.format.as_deref() {
+        None => Ok(Format::Json),
+        Some(f) => Format::parse(f).ok_or_else(|| bad(caller, ErrorCode::InvalidChoice, "format")),
+    }
+}
+
+/// A CSV file of procedures: a header line naming the columns (`national_code`, `name`,
+/// `field_name`, `level`, `service_level`, `legal_days` and `result` are required; the others
+/// are `local_code`, `field_code`, `legal_days_note`, `agencies` — official identifiers
+/// separated by `;` —, `effective_from`, `effective_to`, and the lists `fees`, `parts`, `form`,
+/// `route`, `legal_basis`, `unconfirmed`, `sources` as JSON arrays in their cells, written as
+/// in the JSON items), then one procedure per line.
+#[derive(Debug, ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)] // a schema only: the body is read as bytes
+pub struct CatalogueCsv(pub String);
+
+/// Import procedures, a JSON array of items (`format=json`) or a CSV file with a header line
+/// (`format=csv`; without `format`, a `text/csv` body is CSV and any other JSON): every item is checked first; if any is bad nothing is written
+/// and every error is listed with its item number (`line`, from 1; for CSV the line of the
+/// file, the header being line 1) and field (for CSV, the column). A known national code
+/// becomes its next version unless identical. Administrators of every implementing agency only.
+#[utoipa::path(post, path = "/api/v1/procedures/import", tag = "procedures", params(CatalogueFormatQuery),
+    request_body(description = "A JSON array of items (`format=json`), or CSV with a header line (`format=csv`). Without `format`, a `text/csv` body is CSV and any other JSON, which then needs a JSON content type (as before CSV existed); with `format`, the body's content type is not checked",
+        content((Vec<CatalogueItemDto> = "application/json"), (CatalogueCsv = "text/csv"))),
+    responses((status = 200, body = CatalogueImportDto),
+        (status = 400, body = Problem, description = "A JSON body that is not a JSON array of objects"),
+        (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 413, body = Problem), (status = 415, body = Problem, description = "`format=json` without a JSON content type"),
+        (status = 422, body = Problem, description = "`import.failed` with the errors of every item, or `import.format` for a bad CSV header")))]
 pub async fn procedures_import(
     State(s): State<AppState>,
     caller: Caller,
-    Json(items): Json<Vec<serde_json::Value>>,
+    Query(q): Query<CatalogueFormatQuery>,
+    req: axum::extract::Request,
 ) -> ApiResult<axum::Json<CatalogueImportDto>> {
-    let r = s
+    // Without `format`, a `text/csv` body is CSV and anything else JSON with the JSON body's
+    // checks (its content type included); with `format`, the content type is not checked.
+    let csv_body = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("text/csv"));
+    // `None`: JSON with the JSON body's checks.
+    let format = match q.format.as_deref() {
+        None if csv_body => Some(Format::Csv),
+        None => None,
+        Some(_) => Some(catalogue_format(&q, &caller)?),
+    };
+    let r = match format {
+        None => {
+            let Json(items) = Json::<Vec<serde_json::Value>>::from_request_json(req, &s).await?;
+            s.app.procedures_import_items(&caller.ctx, items).await
+        }
+        Some(format) => {
+            let Body(body) =
+                <Body as axum::extract::FromRequest<AppState>>::from_request(req, &s).await?;
+            match format {
+                Format::Csv => {
+                    s.app
+                        .procedures_import_file(&caller.ctx, Format::Csv, &body)
+                        .await
+                }
+                Format::Json => {
+                    let items = crate::extract::parse_json::<Vec<serde_json::Value>>(&body)
+                        .map_err(|e| ApiError::from(e).lang(caller.lang))?;
+                    s.app.procedures_import_items(&caller.ctx, items).await
+                }
+            }
+        }
+    }
+    .map_err(err(&caller))?;
+    Ok(axum::Json(r.into()))
+}
+
+/// Export the catalogue, the version in effect of every procedure by national code, in the
+/// import format (JSON items, or CSV one procedure a row): importing the file back changes
+/// nothing.
+#[utoipa::path(get, path = "/api/v1/procedures/export", tag = "procedures", params(CatalogueFormatQuery),
+    responses((status = 200, description = "The file: a JSON array of items, or CSV with a header line",
+        content((Vec<CatalogueItemDto> = "application/json"), (CatalogueCsv = "text/csv")),
+        headers(("Content-Disposition" = String, description = "`attachment; filename=\"thu-tuc.json\"` (or `.csv`)"))),
+        (status = 400, body = Problem), (status = 401, body = Problem, description = "An `Authorization: Bearer` key that is unknown or revoked"),
+        (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn procedures_export(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<CatalogueFormatQuery>,
+) -> ApiResult<axum::response::Response> {
+    use axum::http::{HeaderValue, header};
+    use axum::response::IntoResponse;
+    let format = catalogue_format(&q, &caller)?;
+    let bytes = s
         .app
-        .procedures_import_items(&caller.ctx, items)
+        .procedures_export(&caller.ctx, format)
         .await
         .map_err(err(&caller))?;
-    Ok(axum::Json(r.into()))
+    let (ct, disposition) = match format {
+        Format::Csv => (
+            "text/csv; charset=utf-8",
+            "attachment; filename=\"thu-tuc.csv\"",
+        ),
+        Format::Json => ("application/json", "attachment; filename=\"thu-tuc.json\""),
+    };
+    let mut res = bytes.into_response();
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+    res.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static(disposition),
+    );
+    Ok(res)
 }
 
 // ---------- Dossiers ----------

@@ -1701,41 +1701,9 @@ async fn draft_delete(
     }
 }
 
-/// A stored file as a download (the name in `Content-Disposition`, RFC 5987).
+/// A stored file as a download (the same answer as the API's).
 pub(super) fn download(f: &FileRecord, bytes: Vec<u8>) -> Response {
-    use axum::http::{HeaderValue, header};
-    use axum::response::IntoResponse;
-    let mut res = bytes.into_response();
-    let ascii: String = f
-        .name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let encoded: String = f
-        .name
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b".-_".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}");
-    if let Ok(v) = HeaderValue::from_str(f.file_type.media_type()) {
-        res.headers_mut().insert(header::CONTENT_TYPE, v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-    }
-    res
+    crate::api::file_response(f, bytes)
 }
 
 async fn draft_file_get(
