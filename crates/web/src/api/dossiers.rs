@@ -525,7 +525,7 @@ pub struct CatalogueCsv(pub String);
 /// file, the header being line 1) and field (for CSV, the column). A known national code
 /// becomes its next version unless identical. Administrators of every implementing agency only.
 #[utoipa::path(post, path = "/api/v1/procedures/import", tag = "procedures", params(CatalogueFormatQuery),
-    request_body(description = "A JSON array of items (`format=json`), or CSV with a header line (`format=csv`). Without `format`, a `text/csv` body is CSV and any other JSON, which then needs a JSON content type (as before CSV existed); with `format`, the body's content type is not checked",
+    request_body(description = "A JSON array of items (`format=json`), or CSV with a header line (`format=csv`). A `text/csv` body is always CSV. Otherwise, without `format` the body is JSON and needs a JSON content type (as before CSV existed); with `format`, the body's content type is not checked",
         content((Vec<CatalogueItemDto> = "application/json"), (CatalogueCsv = "text/csv"))),
     responses((status = 200, body = CatalogueImportDto),
         (status = 400, body = Problem, description = "A JSON body that is not a JSON array of objects"),
@@ -538,17 +538,23 @@ pub async fn procedures_import(
     Query(q): Query<CatalogueFormatQuery>,
     req: axum::extract::Request,
 ) -> ApiResult<axum::Json<CatalogueImportDto>> {
-    // Without `format`, a `text/csv` body is CSV and anything else JSON with the JSON body's
-    // checks (its content type included); with `format`, the content type is not checked.
+    // A `text/csv` body is CSV; otherwise without `format` JSON with the JSON body's checks
+    // (its content type included), and with `format` the content type is not checked.
     let csv_body = req
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .is_some_and(|m| m.trim().eq_ignore_ascii_case("text/csv"));
-    // `None`: JSON with the JSON body's checks.
+    // A `text/csv` body is CSV whatever `format` says (a valid `format` is still required
+    // when given). `None`: JSON with the JSON body's checks.
     let format = match q.format.as_deref() {
-        None if csv_body => Some(Format::Csv),
+        _ if csv_body => {
+            if q.format.is_some() {
+                catalogue_format(&q, &caller)?;
+            }
+            Some(Format::Csv)
+        }
         None => None,
         Some(_) => Some(catalogue_format(&q, &caller)?),
     };
