@@ -564,7 +564,7 @@ impl App {
         };
         let identifier = agency.fields.identifier.clone();
         let actor = ctx.actor.user_id();
-        let outbox_ids: Vec<String> = (0..4).map(|_| self.ids.new_id().to_string()).collect();
+        let ids = self.ids.clone();
         let build: DossierBuilder<'_> = Box::new(move |sequence| {
             let engine = engine(&calendar);
             let code = DossierCode::for_instant(identifier, at, sequence).map_err(dossier_error)?;
@@ -587,7 +587,7 @@ impl App {
                 );
             }
             refresh(&mut rec, &events, now_us);
-            let notices = dossier_notices(&rec, &events, outbox_ids, now_us)?;
+            let notices = dossier_notices(&rec, &events, &*ids, now_us)?;
             Ok((rec, events, notices))
         });
         let uploader = ctx.actor.user_id();
@@ -897,8 +897,7 @@ impl App {
             Some(&rec.dossier),
             Some(&next.dossier),
         );
-        let ids: Vec<String> = (0..4).map(|_| self.ids.new_id().to_string()).collect();
-        let outbox = dossier_notices(&next, &events, ids, now_us)?;
+        let outbox = dossier_notices(&next, &events, &*self.ids, now_us)?;
         self.store
             .dossier_update(&next, &events, &audit, &outbox, files)
             .await?;
@@ -1424,16 +1423,15 @@ fn local_text(t: LocalDateTime) -> String {
 /// The notifications the new events cause (standards: acceptance, supplement request,
 /// refusal, stop, result ready, apology), to the applicant's e-mail and phone. Keys name the
 /// dossier, the event kind and its instant, so a retried transaction or delivery never sends
-/// one twice. `ids` supplies the outbox row ids (two per event at most).
+/// one twice. `ids` draws the outbox row ids, only for the rows written.
 pub(crate) fn dossier_notices(
     rec: &DossierRecord,
     events: &[DossierEvent],
-    ids: Vec<String>,
+    ids: &dyn crate::ports::Ids,
     now_us: i64,
 ) -> AppResult<Vec<crate::store::NewOutbox>> {
     use crate::outbox::{Channel as Via, Notification, TOPIC_NOTIFY};
     use cqdt_domain::dossier::EventKind;
-    let mut ids = ids.into_iter();
     let mut out = Vec::new();
     let a = &rec.applicant;
     let targets: Vec<(Via, &String)> = [
@@ -1496,9 +1494,7 @@ pub(crate) fn dossier_notices(
                 Via::Sms => "sms",
             };
             out.push(crate::store::NewOutbox {
-                id: ids.next().unwrap_or_else(|| {
-                    format!("{}-{kind}-{}-{via_name}", rec.id, e.at.timestamp_micros())
-                }),
+                id: ids.new_id().to_string(),
                 idempotency_key: format!(
                     "dossier:{}:{kind}:{}:{via_name}",
                     rec.id,
