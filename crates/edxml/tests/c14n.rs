@@ -159,8 +159,15 @@ fn doc() -> impl Strategy<Value = String> {
                     1 => format!("a:k{k}"),
                     _ => format!("b:k{k}"),
                 };
-                let ns_key = (*ap, *k);
-                if !seen.insert(ns_key) {
+                // Attributes are unique by namespace URI and local name: `b` may be
+                // redeclared to `a`'s URI, making `a:k1` and `b:k1` the same attribute.
+                let uri = match ap {
+                    0 => "",
+                    1 => "urn:x",
+                    _ if *decl == 2 => uris[(i + 1) % 3],
+                    _ => "urn:y",
+                };
+                if !seen.insert((uri, *k)) {
                     continue;
                 }
                 out.push_str(&format!(" {an}=\"{}\"", esc(v)));
