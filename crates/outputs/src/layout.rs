@@ -72,9 +72,52 @@ pub(crate) enum Item {
     },
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct Page {
+    /// Width and height in points.
+    pub size: (f32, f32),
     pub items: Vec<Item>,
+}
+
+/// A page's size and margins, in points.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Geometry {
+    pub w: f32,
+    pub h: f32,
+    pub top: f32,
+    pub bottom: f32,
+    pub left: f32,
+    /// The text width (the page less the left and right margins).
+    pub width: f32,
+}
+
+impl Geometry {
+    /// A4 portrait with NĐ 30/2020's margins (the slips and reports).
+    pub(crate) const PORTRAIT: Geometry = Geometry {
+        w: PAGE_W,
+        h: PAGE_H,
+        top: TOP,
+        bottom: BOTTOM,
+        left: LEFT,
+        width: WIDTH,
+    };
+    /// A4 landscape (297 × 210 mm) with the same margins, the binding on the left: a 252 mm
+    /// wide text area (the registers).
+    pub(crate) const LANDSCAPE: Geometry = Geometry {
+        w: PAGE_H,
+        h: PAGE_W,
+        top: TOP,
+        bottom: BOTTOM,
+        left: LEFT,
+        width: PAGE_H - LEFT - RIGHT,
+    };
+
+    fn page(self) -> Page {
+        Page {
+            size: (self.w, self.h),
+            items: Vec::new(),
+        }
+    }
 }
 
 /// A piece of text in one style; `\n` forces a line break.
@@ -189,6 +232,7 @@ fn baseline_offset(size: f32) -> f32 {
 /// Builds pages top to bottom with a cursor.
 pub(crate) struct Composer<'f> {
     fonts: &'f Fonts,
+    g: Geometry,
     pages: Vec<Page>,
     /// Top of the next line on the current page.
     y: f32,
@@ -199,13 +243,23 @@ pub(crate) struct Composer<'f> {
 
 impl<'f> Composer<'f> {
     pub(crate) fn new(fonts: &'f Fonts) -> Self {
+        Self::with_geometry(fonts, Geometry::PORTRAIT)
+    }
+
+    pub(crate) fn with_geometry(fonts: &'f Fonts, g: Geometry) -> Self {
         Composer {
             fonts,
-            pages: vec![Page::default()],
-            y: TOP,
+            g,
+            pages: vec![g.page()],
+            y: g.top,
             inset: 0.0,
-            aside_bottom: TOP,
+            aside_bottom: g.top,
         }
+    }
+
+    /// The text width of this composer's pages.
+    pub(crate) fn text_width(&self) -> f32 {
+        self.g.width
     }
 
     /// The pages, numbered at the top centre from page 2 on (NĐ 30/2020 Phụ lục I).
@@ -215,13 +269,35 @@ impl<'f> Composer<'f> {
                 let text = (n + 1).to_string();
                 let w = self.fonts.width(Style::Regular, BODY, &text);
                 page.items.push(Item::Text {
-                    x: LEFT + (WIDTH - w) / 2.0,
-                    baseline: TOP / 2.0 + BODY / 2.0,
+                    x: self.g.left + (self.g.width - w) / 2.0,
+                    baseline: self.g.top / 2.0 + BODY / 2.0,
                     style: Style::Regular,
                     size: BODY,
                     text,
                 });
             }
+        }
+        self.pages
+    }
+
+    /// The pages, each numbered `label(n, total)` at the bottom centre in `size` points (the
+    /// registers: "Trang 3/12" on every page, so a missing page shows).
+    pub(crate) fn finish_numbered_at_foot(
+        mut self,
+        size: f32,
+        label: impl Fn(usize, usize) -> String,
+    ) -> Vec<Page> {
+        let total = self.pages.len();
+        for (n, page) in self.pages.iter_mut().enumerate() {
+            let text = label(n + 1, total);
+            let w = self.fonts.width(Style::Regular, size, &text);
+            page.items.push(Item::Text {
+                x: self.g.left + (self.g.width - w) / 2.0,
+                baseline: self.g.h - self.g.bottom / 2.0 + size / 3.0,
+                style: Style::Regular,
+                size,
+                text,
+            });
         }
         self.pages
     }
@@ -233,25 +309,25 @@ impl<'f> Composer<'f> {
     }
 
     fn new_page(&mut self) {
-        self.pages.push(Page::default());
-        self.y = TOP;
+        self.pages.push(self.g.page());
+        self.y = self.g.top;
         self.inset = 0.0;
     }
 
     fn room(&self) -> f32 {
-        PAGE_H - BOTTOM - self.y
+        self.g.h - self.g.bottom - self.y
     }
 
     /// Starts a new page unless `height` fits below the cursor.
     fn ensure(&mut self, height: f32) {
-        if height > self.room() && self.y > TOP {
+        if height > self.room() && self.y > self.g.top {
             self.new_page();
         }
     }
 
     /// Vertical space; never carried over to a new page.
     pub(crate) fn space(&mut self, height: f32) {
-        self.y = (self.y + height).min(PAGE_H - BOTTOM);
+        self.y = (self.y + height).min(self.g.h - self.g.bottom);
     }
 
     fn text(&mut self, x: f32, baseline: f32, style: Style, size: f32, text: &str) {
@@ -396,15 +472,22 @@ impl<'f> Composer<'f> {
 
     /// A paragraph across the text width; breaks across pages between lines.
     pub(crate) fn paragraph(&mut self, spans: &[Span], size: f32, align: Align) {
-        self.paragraph_at(LEFT, WIDTH - self.inset, spans, size, align, 0.0);
+        self.paragraph_at(
+            self.g.left,
+            self.g.width - self.inset,
+            spans,
+            size,
+            align,
+            0.0,
+        );
         self.space(PARA_GAP);
     }
 
     /// A paragraph whose first line is indented (1 cm, as running text in NĐ 30/2020).
     pub(crate) fn prose(&mut self, spans: &[Span]) {
         self.paragraph_at(
-            LEFT,
-            WIDTH - self.inset,
+            self.g.left,
+            self.g.width - self.inset,
             spans,
             BODY,
             Align::Left,
@@ -416,21 +499,21 @@ impl<'f> Composer<'f> {
     /// A paragraph with a hanging indent: continuation lines start at `hang` (numbered lists).
     pub(crate) fn hanging(&mut self, label: &str, spans: &[Span], hang: f32) {
         let label_w = self.width_of(Style::Regular, BODY, label);
-        let lines = self.wrap(spans, BODY, WIDTH - hang, 0.0);
+        let lines = self.wrap(spans, BODY, self.g.width - hang, 0.0);
         for (n, line) in lines.iter().enumerate() {
             let lh = line_height(BODY);
             self.ensure(lh);
             let baseline = self.y + baseline_offset(BODY);
             if n == 0 {
                 self.text(
-                    LEFT + hang - label_w.min(hang),
+                    self.g.left + hang - label_w.min(hang),
                     baseline,
                     Style::Regular,
                     BODY,
                     label,
                 );
             }
-            self.draw_line(line, LEFT + hang, baseline, BODY);
+            self.draw_line(line, self.g.left + hang, baseline, BODY);
             self.y += lh;
         }
     }
@@ -470,25 +553,25 @@ impl<'f> Composer<'f> {
         const LEFT_W: f32 = 78.0 * MM;
         const HEAD: f32 = 12.5;
         const MOTTO: f32 = 13.0;
-        let right_x = LEFT + LEFT_W;
-        let right_w = WIDTH - LEFT_W;
+        let right_x = self.g.left + LEFT_W;
+        let right_w = self.g.width - LEFT_W;
         let top = self.y;
 
         // Left column.
         let mut y = top;
         if let Some(parent) = parent {
-            y = self.place_balanced(&[r(vi::upper(parent))], LEFT, LEFT_W, y, HEAD);
+            y = self.place_balanced(&[r(vi::upper(parent))], self.g.left, LEFT_W, y, HEAD);
         }
         let unit_upper = vi::upper(unit);
         let unit_lines = self.wrap(&[b(unit_upper.clone())], HEAD, LEFT_W, 0.0);
         let widest = unit_lines.iter().map(|l| l.width).fold(0.0, f32::max);
-        y = self.place_balanced(&[b(unit_upper)], LEFT, LEFT_W, y, HEAD);
+        y = self.place_balanced(&[b(unit_upper)], self.g.left, LEFT_W, y, HEAD);
         let rule_w = widest * 0.4;
         let rule_y = y + 3.0;
         self.rule(
-            LEFT + (LEFT_W - rule_w) / 2.0,
+            self.g.left + (LEFT_W - rule_w) / 2.0,
             rule_y,
-            LEFT + (LEFT_W + rule_w) / 2.0,
+            self.g.left + (LEFT_W + rule_w) / 2.0,
             rule_y,
         );
         let mut left_bottom = rule_y + 6.0;
@@ -520,7 +603,14 @@ impl<'f> Composer<'f> {
         // The number (left) and the date line (right) share a line below the rules.
         let line_top = left_bottom.max(right_bottom);
         if let Some(number) = number {
-            left_bottom = self.place(&[r(number)], LEFT, LEFT_W, line_top, BODY, Align::Center);
+            left_bottom = self.place(
+                &[r(number)],
+                self.g.left,
+                LEFT_W,
+                line_top,
+                BODY,
+                Align::Center,
+            );
         }
         if let Some(date_line) = date_line {
             right_bottom = self.place(
@@ -533,6 +623,33 @@ impl<'f> Composer<'f> {
             );
         }
         self.y = left_bottom.max(right_bottom) + 14.0;
+    }
+
+    /// A register's agency block at the upper left: the superior agency (regular capitals) and
+    /// the agency (bold capitals), centred in a column `col_w` wide, with a short rule under them.
+    pub(crate) fn agency_block(&mut self, parent: Option<&str>, unit: &str, col_w: f32) {
+        const HEAD: f32 = 12.5;
+        let left = self.g.left;
+        let mut y = self.y;
+        if let Some(parent) = parent {
+            y = self.place_balanced(&[r(vi::upper(parent))], left, col_w, y, HEAD);
+        }
+        let unit_upper = vi::upper(unit);
+        let widest = self
+            .wrap(&[b(unit_upper.clone())], HEAD, col_w, 0.0)
+            .iter()
+            .map(|l| l.width)
+            .fold(0.0, f32::max);
+        y = self.place_balanced(&[b(unit_upper)], left, col_w, y, HEAD);
+        let rule_w = widest * 0.4;
+        let rule_y = y + 3.0;
+        self.rule(
+            left + (col_w - rule_w) / 2.0,
+            rule_y,
+            left + (col_w + rule_w) / 2.0,
+            rule_y,
+        );
+        self.y = rule_y + 14.0;
     }
 
     /// The document's name: bold capitals, centred.
@@ -559,12 +676,115 @@ impl<'f> Composer<'f> {
         self.table_row(cols, header, true, size);
         for row in rows {
             let h = self.row_height(cols, row, size);
-            if h > self.room() && self.y > TOP {
+            if h > self.room() && self.y > self.g.top {
                 self.new_page();
                 self.table_row(cols, header, true, size);
             }
             self.table_row(cols, row, false, size);
         }
+    }
+
+    /// A register's table: `heads` (the column titles and their numbers) on top of every page the
+    /// table spans, then `rows`, each at least `min_lines` lines tall (room to sign). A row that
+    /// does not fit below the cursor moves to the next page; a row taller than a whole page is
+    /// split between pages at a line, so no text is ever cut. With no rows, `empty` fills one
+    /// cell across the table.
+    pub(crate) fn ruled_table(
+        &mut self,
+        cols: &[Col],
+        heads: &[Vec<Vec<Span>>],
+        rows: &[Vec<Vec<Span>>],
+        size: f32,
+        min_lines: usize,
+        empty: &[Span],
+    ) {
+        let lh = line_height(size);
+        let heads_h: f32 = heads.iter().map(|h| self.row_height(cols, h, size)).sum();
+        let total: f32 = cols.iter().map(|c| c.width).sum();
+        // The titles stay with at least the first two lines of the first row.
+        self.ensure(heads_h + 2.0 * lh + 2.0 * PAD_Y);
+        self.heads(cols, heads, size);
+        if rows.is_empty() {
+            let col = [Col {
+                width: total,
+                align: Align::Center,
+            }];
+            self.table_row(&col, &[empty.to_vec()], false, size);
+            return;
+        }
+        let page_lines = self.lines_in(self.g.h - self.g.bottom - self.g.top - heads_h, lh);
+        let mut fresh = true;
+        for row in rows {
+            let wrapped: Vec<Vec<Line>> = cols
+                .iter()
+                .zip(row)
+                .map(|(col, cell)| self.wrap(cell, size, col.width - 2.0 * PAD_X, 0.0))
+                .collect();
+            let n = wrapped
+                .iter()
+                .map(Vec::len)
+                .fold(min_lines.max(1), usize::max);
+            let mut start = 0;
+            while start < n {
+                let left = n - start;
+                let here = self.lines_in(self.room(), lh);
+                if left <= here {
+                    self.row_slice(cols, &wrapped, start, n, size);
+                    fresh = false;
+                    break;
+                }
+                if !fresh && (left <= page_lines || here < 2) {
+                    self.new_page();
+                    self.heads(cols, heads, size);
+                    fresh = true;
+                    continue;
+                }
+                // Taller than what a page holds: fill this page and go on on the next.
+                let take = here.max(1);
+                self.row_slice(cols, &wrapped, start, start + take, size);
+                start += take;
+                self.new_page();
+                self.heads(cols, heads, size);
+                fresh = true;
+            }
+        }
+    }
+
+    /// How many table lines fit in `height`.
+    fn lines_in(&self, height: f32, lh: f32) -> usize {
+        let n = ((height - 2.0 * PAD_Y) / lh + 0.001).floor();
+        if n > 0.0 { n as usize } else { 0 }
+    }
+
+    fn heads(&mut self, cols: &[Col], heads: &[Vec<Vec<Span>>], size: f32) {
+        for h in heads {
+            self.table_row(cols, h, true, size);
+        }
+    }
+
+    /// Lines `from..to` of a row's wrapped cells, ruled as one row.
+    fn row_slice(&mut self, cols: &[Col], cells: &[Vec<Line>], from: usize, to: usize, size: f32) {
+        let lh = line_height(size);
+        let h = (to - from) as f32 * lh + 2.0 * PAD_Y;
+        let top = self.y;
+        let left = self.g.left;
+        let total: f32 = cols.iter().map(|c| c.width).sum();
+        self.rule(left, top, left + total, top);
+        self.rule(left, top + h, left + total, top + h);
+        let mut x = left;
+        self.rule(x, top, x, top + h);
+        for (col, lines) in cols.iter().zip(cells) {
+            let inner = col.width - 2.0 * PAD_X;
+            let mut y = top + PAD_Y;
+            for line in lines.iter().take(to).skip(from) {
+                let dx = Self::align_dx(col.align, inner, line, 0.0);
+                self.draw_line(line, x + PAD_X + dx, y + baseline_offset(size), size);
+                y += lh;
+            }
+            x += col.width;
+            self.rule(x, top, x, top + h);
+        }
+        self.y = top + h;
     }
 
     fn row_height(&self, cols: &[Col], cells: &[Vec<Span>], size: f32) -> f32 {
@@ -581,9 +801,9 @@ impl<'f> Composer<'f> {
         let h = self.row_height(cols, cells, size);
         let top = self.y;
         let total: f32 = cols.iter().map(|c| c.width).sum();
-        self.rule(LEFT, top, LEFT + total, top);
-        self.rule(LEFT, top + h, LEFT + total, top + h);
-        let mut x = LEFT;
+        self.rule(self.g.left, top, self.g.left + total, top);
+        self.rule(self.g.left, top + h, self.g.left + total, top + h);
+        let mut x = self.g.left;
         self.rule(x, top, x, top + h);
         for (col, cell) in cols.iter().zip(cells) {
             let inner = col.width - 2.0 * PAD_X;
@@ -615,7 +835,14 @@ impl<'f> Composer<'f> {
     /// of it until `end_aside`.
     pub(crate) fn aside_qr(&mut self, code: &QrModules, url: &str) {
         self.ensure(QR_W);
-        self.qr(code, url, LEFT + WIDTH - QR_W, self.y, QR_W, false);
+        self.qr(
+            code,
+            url,
+            self.g.left + self.g.width - QR_W,
+            self.y,
+            QR_W,
+            false,
+        );
         self.inset = QR_W + 4.0 * MM;
         self.aside_bottom = self.y + QR_W;
     }
@@ -631,11 +858,14 @@ impl<'f> Composer<'f> {
     /// signature blocks side by side; one block alone goes on the right half, as in the forms.
     pub(crate) fn signatures(&mut self, sigs: &[Signature], qr: Option<(&QrModules, &str)>) {
         let (first_x, band_w) = match (qr.is_some(), sigs.len()) {
-            (_, 0) => (LEFT, WIDTH),
-            (false, 1) => (LEFT + WIDTH / 2.0, WIDTH / 2.0),
-            (true, 1) => (LEFT + QR_W + 12.0 * MM, WIDTH - QR_W - 12.0 * MM),
-            (false, _) => (LEFT, WIDTH),
-            (true, _) => (LEFT + QR_W, WIDTH - QR_W),
+            (_, 0) => (self.g.left, self.g.width),
+            (false, 1) => (self.g.left + self.g.width / 2.0, self.g.width / 2.0),
+            (true, 1) => (
+                self.g.left + QR_W + 12.0 * MM,
+                self.g.width - QR_W - 12.0 * MM,
+            ),
+            (false, _) => (self.g.left, self.g.width),
+            (true, _) => (self.g.left + QR_W, self.g.width - QR_W),
         };
         let col_w = band_w / sigs.len().max(1) as f32;
         let sig_h = sigs
@@ -650,7 +880,7 @@ impl<'f> Composer<'f> {
         self.ensure(sig_h.max(qr_h) + 8.0);
         let top = self.y + 8.0;
         if let Some((code, url)) = qr {
-            self.qr(code, url, LEFT, top, QR_W, true);
+            self.qr(code, url, self.g.left, top, QR_W, true);
         }
         let mut bottom = top + qr_h;
         for (n, sig) in sigs.iter().enumerate() {

@@ -4,6 +4,8 @@
 //! - [`ReceiptSlip`] (Mẫu 01), [`SupplementRequestSlip`] (02), [`RefusalSlip`] (03),
 //!   [`ApologySlip`] (04) and [`ControlSlip`] (05) are plain data; each has
 //!   `render_pdf(&self) -> Result<Vec<u8>, OutputError>`.
+//! - [`IncomingRegister`], [`OutgoingRegister`] and [`FollowUpRegister`] are the document
+//!   registers of NĐ 30/2020 Phụ lục IV; each has `render_pdf` (A4 landscape) and `render_xlsx`.
 //! - [`qr_svg`] draws the QR code of a lookup URL for web pages; [`QrModules`] is the matrix.
 //! - [`date_vi`], [`datetime_vi`] and [`vnd`] format dates, times and money the way the forms
 //!   write them.
@@ -21,12 +23,17 @@
 mod fonts;
 mod layout;
 mod qr;
+mod registers;
 mod render;
 mod report;
 mod slips;
 mod vi;
 
 pub use qr::{QUIET_ZONE, QrModules, qr_svg};
+pub use registers::{
+    FollowUpEntry, FollowUpRegister, IncomingEntry, IncomingRegister, OutgoingEntry,
+    OutgoingRegister, RegisterHeader, RegisterKind,
+};
 pub use report::{Ii06aSheet, Ii06aSheetLine};
 pub use slips::{
     ApologySlip, Applicant, ControlSlip, Fee, HandOver, Issuer, LedgerEntry, MissingPaper,

@@ -17,7 +17,7 @@ use krilla::paint::{Fill, Stroke};
 
 use crate::OutputError;
 use crate::fonts::Fonts;
-use crate::layout::{Item, PAGE_H, PAGE_W, Page, RULE};
+use crate::layout::{Item, Page, RULE};
 
 /// What the PDF says about itself.
 pub(crate) struct DocInfo<'a> {
@@ -53,10 +53,10 @@ pub(crate) fn to_pdf(
             .creation_date(date),
     );
 
-    let page_settings =
-        PageSettings::from_wh(PAGE_W, PAGE_H).ok_or(OutputError::Pdf("page size".into()))?;
     for page in pages {
-        let mut pdf_page = document.start_page_with(page_settings.clone());
+        let page_settings = PageSettings::from_wh(page.size.0, page.size.1)
+            .ok_or(OutputError::Pdf("page size".into()))?;
+        let mut pdf_page = document.start_page_with(page_settings);
         let mut links = Vec::new();
         {
             let mut surface = pdf_page.surface();
