@@ -379,6 +379,50 @@ fn xref_streams_and_object_streams_from_qpdf() {
     let signed = sign_issued_pdf(&original, &f.personal, &f.agency).unwrap();
     check_doubly_signed("objstm", &original, &signed, Some(TEXT));
     let _ = std::fs::remove_dir_all(&dir);
+    // Damage anywhere (compressed xref and object streams included): no panic.
+    fuzz(&signed, fuzz_rounds());
+}
+
+fn fuzz_rounds() -> usize {
+    std::env::var("CQDT_PDF_FUZZ")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300)
+}
+
+/// Random byte changes and truncations: verification must not panic, and a changed byte
+/// outside the last signature's /Contents never leaves a valid whole-file signature.
+fn fuzz(signed: &[u8], rounds: usize) {
+    let last = verify_pdf(signed, &roots())
+        .unwrap()
+        .into_iter()
+        .find(|r| r.covers_whole_file)
+        .unwrap();
+    let (gap_start, gap_end) = (last.byte_range[1] as usize, last.byte_range[2] as usize);
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    for round in 0..rounds {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let mut t = signed.to_vec();
+        let i = (seed as usize) % t.len();
+        if round % 10 == 9 {
+            t.truncate(i);
+        } else {
+            t[i] = (seed >> 32) as u8;
+        }
+        // (A truncation to the end of revision 1 is a validly signed revision 1.)
+        let changed = t.len() == signed.len() && t[i] != signed[i];
+        if let Ok(reports) = verify_pdf(&t, &roots())
+            && changed
+            && !(gap_start..gap_end).contains(&i)
+        {
+            assert!(
+                !reports.iter().any(|r| r.covers_whole_file && r.valid()),
+                "byte {i} changed, yet {reports:#?}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -477,15 +521,5 @@ fn hostile_input_is_an_error_or_an_invalid_report_never_a_panic() {
     check(b"%PDF-1.7\n");
     check(&[0xff; 4096]);
     check(b"%PDF-1.7\nxref\n0 1\n0000000000 65535 f \ntrailer << /Size 1 /Root 1 0 R /Prev 9 >>\nstartxref\n9\n%%EOF");
-    // Random byte flips over the whole file.
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
-    for _ in 0..300 {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        let mut t = signed.clone();
-        let i = (seed as usize) % t.len();
-        t[i] = (seed >> 32) as u8;
-        let _ = verify_pdf(&t, &roots());
-    }
+    fuzz(&signed, fuzz_rounds());
 }

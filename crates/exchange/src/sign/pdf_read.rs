@@ -5,8 +5,10 @@
 //! input is an error, never a panic.
 
 use super::SignError;
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
+use std::rc::Rc;
 
 /// Nesting depth of arrays and dictionaries.
 const MAX_DEPTH: usize = 64;
@@ -398,6 +400,9 @@ impl<'a> Lexer<'a> {
     }
 }
 
+/// A decoded stream: its dictionary and data.
+type DecodedStream = Rc<(Dict, Vec<u8>)>;
+
 /// Where an object lives, from the cross-reference chain.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Entry {
@@ -423,6 +428,8 @@ pub(crate) struct PdfDoc<'a> {
     pub startxref: usize,
     /// The newest section is an xref stream (the update then writes one too).
     pub xref_stream: bool,
+    /// Decoded object streams (dictionary, data), decoded once, bounded in total.
+    object_streams: RefCell<HashMap<u32, DecodedStream>>,
 }
 
 fn as_usize(v: i64) -> Option<usize> {
@@ -451,6 +458,7 @@ impl<'a> PdfDoc<'a> {
             trailer: Dict::default(),
             startxref,
             xref_stream: false,
+            object_streams: RefCell::new(HashMap::new()),
         };
         let mut visited = HashSet::new();
         let mut queue = vec![startxref];
@@ -503,7 +511,10 @@ impl<'a> PdfDoc<'a> {
                     let (Some(o), Some(g)) = (lx.uint(), lx.uint()) else {
                         return Err(err("bad xref entry"));
                     };
-                    let num = u32::try_from(first + i).map_err(|_| err("bad object number"))?;
+                    let num = first
+                        .checked_add(i)
+                        .and_then(|v| u32::try_from(v).ok())
+                        .ok_or_else(|| err("bad object number"))?;
                     let entry = if lx.keyword(b"n") {
                         Entry::Offset(
                             usize::try_from(o).map_err(|_| err("bad offset"))?,
@@ -580,7 +591,10 @@ impl<'a> PdfDoc<'a> {
                             bytes.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b))
                         }
                     };
-                    let num = u32::try_from(first + i).map_err(|_| err("bad object number"))?;
+                    let num = first
+                        .checked_add(i)
+                        .and_then(|v| u32::try_from(v).ok())
+                        .ok_or_else(|| err("bad object number"))?;
                     let entry = match field(0, 1) {
                         0 => Entry::Free,
                         1 => Entry::Offset(
@@ -669,14 +683,29 @@ impl<'a> PdfDoc<'a> {
     }
 
     fn in_object_stream(&self, stm: u32, idx: usize, num: u32, depth: usize) -> R<Obj> {
-        let Some(Entry::Offset(off, _)) = self.entries.get(&stm).copied() else {
-            return Err(err(format!("object stream {stm} not found")));
+        let cached = self.object_streams.borrow().get(&stm).cloned();
+        let stream = match cached {
+            Some(s) => s,
+            None => {
+                let Some(Entry::Offset(off, _)) = self.entries.get(&stm).copied() else {
+                    return Err(err(format!("object stream {stm} not found")));
+                };
+                let ind = self.indirect_at(off, Some(stm))?;
+                let Obj::Dict(dict) = ind.obj else {
+                    return Err(err("object stream is not a stream"));
+                };
+                let data = self.stream_data(&dict, ind.stream_start, depth + 1)?;
+                let mut cache = self.object_streams.borrow_mut();
+                let total: usize = cache.values().map(|s| s.1.len()).sum();
+                if total.saturating_add(data.len()) as u64 > MAX_DECODED {
+                    return Err(err("object streams too large"));
+                }
+                let s = Rc::new((dict, data));
+                cache.insert(stm, s.clone());
+                s
+            }
         };
-        let ind = self.indirect_at(off, Some(stm))?;
-        let Obj::Dict(dict) = &ind.obj else {
-            return Err(err("object stream is not a stream"));
-        };
-        let data = self.stream_data(dict, ind.stream_start, depth + 1)?;
+        let (dict, data) = (&stream.0, &stream.1);
         let n = dict
             .int(b"N")
             .and_then(as_usize)
@@ -689,7 +718,7 @@ impl<'a> PdfDoc<'a> {
         if idx >= n {
             return Err(err("object stream index out of range"));
         }
-        let mut lx = Lexer::new(&data, 0);
+        let mut lx = Lexer::new(data, 0);
         let mut found = None;
         for i in 0..n {
             let (Some(onum), Some(rel)) = (lx.uint(), lx.uint()) else {
@@ -711,7 +740,7 @@ impl<'a> PdfDoc<'a> {
             .and_then(|r| r.checked_add(first))
             .filter(|s| *s < data.len())
             .ok_or_else(|| err("bad object stream offset"))?;
-        let mut lx = Lexer::new(&data, start);
+        let mut lx = Lexer::new(data, start);
         lx.object()
     }
 
