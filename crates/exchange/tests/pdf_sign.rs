@@ -19,15 +19,41 @@ const TEXT: &str = "Quyet dinh so 123 cqdt test";
 
 /// A one-page PDF with a line of text, offsets computed (classic xref table).
 fn simple_pdf() -> Vec<u8> {
+    build_pdf(false)
+}
+
+/// With `form`: the catalogue holds a direct /AcroForm with a text field, whose widget is in
+/// the page's /Annots, an indirect array.
+fn build_pdf(form: bool) -> Vec<u8> {
     let content = format!("BT /F1 14 Tf 72 760 Td ({TEXT}) Tj ET");
-    let objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+    let (catalog, annots) = if form {
+        (
+            "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [7 0 R] /DA (/Helv 0 Tf 0 g) >> >>",
+            " /Annots 8 0 R",
+        )
+    } else {
+        ("<< /Type /Catalog /Pages 2 0 R >>", "")
+    };
+    let mut objects = vec![
+        catalog.to_string(),
         "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>".to_string(),
-        format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
+        format!(
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R{annots} >>"
+        ),
+        format!(
+            "<< /Length {} >>\nstream\n{content}\nendstream",
+            content.len()
+        ),
         "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
         "<< /Title (cqdt test) /Producer (hand) >>".to_string(),
     ];
+    if form {
+        objects.push(
+            "<< /FT /Tx /T (Signature1) /V (x) /Type /Annot /Subtype /Widget /Rect [72 700 200 720] /P 3 0 R >>"
+                .to_string(),
+        );
+        objects.push("[7 0 R]".to_string());
+    }
     let mut out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
     let mut offsets = Vec::new();
     for (i, o) in objects.iter().enumerate() {
@@ -308,6 +334,27 @@ fn two_signatures_personal_then_agency_both_verify() {
 }
 
 #[test]
+fn existing_form_and_indirect_annots_are_kept() {
+    let f = fixture();
+    let original = build_pdf(true);
+    let signed = sign_issued_pdf(&original, &f.personal, &f.agency).unwrap();
+    check_doubly_signed("form", &original, &signed, Some(TEXT));
+    // The text field stays and the new fields got free names.
+    let fields: Vec<String> = verify_pdf(&signed, &roots())
+        .unwrap()
+        .into_iter()
+        .map(|r| r.field)
+        .collect();
+    assert_eq!(fields, ["Signature2", "Signature3"]);
+    let text = String::from_utf8_lossy(&signed);
+    let last_annots = &text[text.rfind("/Annots").unwrap()..];
+    assert!(
+        last_annots.starts_with("/Annots [7 0 R "),
+        "{last_annots:.40}"
+    );
+}
+
+#[test]
 fn a_flipped_byte_breaks_both_signatures() {
     let f = fixture();
     let original = simple_pdf();
@@ -378,9 +425,22 @@ fn xref_streams_and_object_streams_from_qpdf() {
     );
     let signed = sign_issued_pdf(&original, &f.personal, &f.agency).unwrap();
     check_doubly_signed("objstm", &original, &signed, Some(TEXT));
-    let _ = std::fs::remove_dir_all(&dir);
     // Damage anywhere (compressed xref and object streams included): no panic.
     fuzz(&signed, fuzz_rounds());
+
+    // A linearized file (first-page xref at the start, /Prev to the main one).
+    let linearized = dir.join("linearized.pdf");
+    let st = Command::new("qpdf")
+        .arg("--linearize")
+        .arg(&input)
+        .arg(&linearized)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let original = std::fs::read(&linearized).unwrap();
+    let signed = sign_issued_pdf(&original, &f.personal, &f.agency).unwrap();
+    check_doubly_signed("linearized", &original, &signed, Some(TEXT));
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn fuzz_rounds() -> usize {

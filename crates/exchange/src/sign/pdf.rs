@@ -219,7 +219,9 @@ pub fn sign_pdf(
         .int(b"Size")
         .and_then(|s| u32::try_from(s).ok())
         .filter(|s| *s > 0 && *s < 8_000_000)
-        .ok_or_else(|| invalid("PDF: trailer without a valid /Size"))?;
+        .ok_or_else(|| invalid("PDF: trailer without a valid /Size"))?
+        // A /Size too small (a sloppy writer) must not make new objects replace old ones.
+        .max(doc.next_free_number());
     let (cat_n, cat_g, mut catalog) = doc.catalog()?;
     let (page_n, page_g, mut page) = doc.first_page(&catalog)?;
     if catalog.get(b"Perms").is_some() {

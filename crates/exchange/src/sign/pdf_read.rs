@@ -658,6 +658,11 @@ impl<'a> PdfDoc<'a> {
         }
     }
 
+    /// One more than the highest object number in the cross-reference chain.
+    pub fn next_free_number(&self) -> u32 {
+        self.entries.keys().max().map_or(1, |m| m.saturating_add(1))
+    }
+
     /// The generation number of object `num` (0 for objects in object streams).
     pub fn generation_of(&self, num: u32) -> u16 {
         match self.entries.get(&num) {
