@@ -7,8 +7,8 @@
 use cqdt_app::ports::FakeClock;
 use cqdt_app::{Clock, SystemClock};
 use cqdt_exchange::sign::{
-    PdfSignOptions, PdfSignatureReport, SoftwareSigner, TestCa, certificate_pem, sign_issued_pdf,
-    sign_pdf, verify_pdf,
+    PdfSignOptions, PdfSignatureReport, SignError, Signer, SoftwareSigner, TestCa, certificate_pem,
+    sign_issued_pdf, sign_pdf, verify_pdf,
 };
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -352,6 +352,28 @@ fn existing_form_and_indirect_annots_are_kept() {
         last_annots.starts_with("/Annots [7 0 R "),
         "{last_annots:.40}"
     );
+}
+
+/// A device that can only make a plain detached CMS (signing time included): the trait's
+/// default `sign_pades` falls back to it.
+struct DetachedOnly(SoftwareSigner);
+
+impl Signer for DetachedOnly {
+    fn certificate(&self) -> x509_cert::Certificate {
+        self.0.certificate()
+    }
+
+    fn sign_detached(&self, content: &[u8]) -> Result<Vec<u8>, SignError> {
+        self.0.sign_detached(content)
+    }
+}
+
+#[test]
+fn a_signer_with_only_sign_detached_still_signs_pdfs() {
+    let f = fixture();
+    let original = simple_pdf();
+    let signed = sign_issued_pdf(&original, &DetachedOnly(f.personal.clone()), &f.agency).unwrap();
+    check_doubly_signed("detached-only", &original, &signed, Some(TEXT));
 }
 
 #[test]
