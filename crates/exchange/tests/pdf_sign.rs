@@ -7,8 +7,8 @@
 use cqdt_app::ports::FakeClock;
 use cqdt_app::{Clock, SystemClock};
 use cqdt_exchange::sign::{
-    PdfSignOptions, PdfSignatureReport, SignError, Signer, SoftwareSigner, TestCa, certificate_pem,
-    sign_issued_pdf, sign_pdf, verify_pdf,
+    PdfSignOptions, PdfSignatureReport, SignError, Signer, SoftwareSigner, TestCa,
+    VisibleSignature, certificate_pem, sign_issued_pdf, sign_pdf, verify_pdf,
 };
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -352,6 +352,26 @@ fn existing_form_and_indirect_annots_are_kept() {
         last_annots.starts_with("/Annots [7 0 R "),
         "{last_annots:.40}"
     );
+}
+
+#[test]
+fn a_visible_signature_box_with_name_position_and_time() {
+    let f = fixture();
+    let original = simple_pdf();
+    let opts = PdfSignOptions {
+        visible: Some(VisibleSignature {
+            rect: [330.0, 600.0, 560.0, 660.0],
+            position: Some("Chủ tịch Ủy ban nhân dân tỉnh".into()),
+        }),
+        ..PdfSignOptions::default()
+    };
+    let once = sign_pdf(&original, &f.personal, &opts).unwrap();
+    let signed = sign_pdf(&once, &f.agency, &PdfSignOptions::default()).unwrap();
+    check_doubly_signed("visible", &original, &signed, Some(TEXT));
+    assert!(signed.windows(13).any(|w| w == b"/CIDFontType2"));
+    if let Ok(dir) = std::env::var("CQDT_PDF_KEEP") {
+        std::fs::write(Path::new(&dir).join("visible.pdf"), &signed).unwrap();
+    }
 }
 
 /// A device that can only make a plain detached CMS (signing time included): the trait's

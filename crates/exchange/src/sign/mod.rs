@@ -26,6 +26,7 @@
 //!
 //! Not here yet: timestamps from a TSA, revocation (CRL/OCSP), long-term validation data.
 
+mod appearance;
 mod ca;
 mod cms_build;
 mod pdf;
@@ -33,6 +34,7 @@ mod pdf_read;
 mod software;
 mod verify;
 
+pub use appearance::VisibleSignature;
 pub use ca::TestCa;
 pub use cms_build::{build_detached, build_pades, merge, sign_document};
 pub use pdf::{PdfSignOptions, PdfSignatureReport, sign_issued_pdf, sign_pdf, verify_pdf};

@@ -13,6 +13,7 @@
 //! its own `/Contents`, and end at the end of the file or of an earlier revision) and verifies
 //! the CMS with [`super::verify`]'s checks.
 
+use super::appearance::{self, VisibleSignature, write_stream};
 use super::pdf_read::{
     Dict, Obj, PdfDoc, decode_text, dict_spans_at, text_string, write_dict, write_hex, write_obj,
 };
@@ -48,6 +49,8 @@ pub struct PdfSignOptions {
     pub signing_time: Option<SystemTime>,
     /// Bytes reserved for the CMS in `/Contents` (written as twice as many hex digits).
     pub contents_size: usize,
+    /// A visible box on the first page (name, position, signing time); invisible when None.
+    pub visible: Option<VisibleSignature>,
 }
 
 impl Default for PdfSignOptions {
@@ -60,6 +63,7 @@ impl Default for PdfSignOptions {
             contact_info: None,
             signing_time: None,
             contents_size: 16 * 1024,
+            visible: None,
         }
     }
 }
@@ -281,7 +285,21 @@ pub fn sign_pdf(
         _ => None,
     };
 
-    // The signature field, merged with its widget annotation; invisible, printable and locked.
+    // The visible box's objects.
+    let visible = match &opts.visible {
+        Some(v) => {
+            let [x1, y1, x2, y2] = v.rect;
+            let mut lines = vec![format!("Ký bởi: {}", name.clone().unwrap_or_default())];
+            lines.extend(v.position.clone());
+            lines.push(format!("Thời gian ký: {}", iso_vn(at).unwrap_or_default()));
+            let app = appearance::build((x2 - x1).abs(), (y2 - y1).abs(), &lines, next)?;
+            next += app.objects.len() as u32;
+            Some((v.rect, app))
+        }
+        None => None,
+    };
+
+    // The signature field, merged with its widget annotation; printable and locked.
     let mut field = Dict::default();
     field.set(b"Type", Obj::Name(b"Annot".to_vec()));
     field.set(b"Subtype", Obj::Name(b"Widget".to_vec()));
@@ -289,10 +307,25 @@ pub fn sign_pdf(
     field.set(b"T", text_string(&field_name));
     field.set(b"V", Obj::Ref(sig_n, 0));
     field.set(b"P", Obj::Ref(page_n, page_g));
-    field.set(
-        b"Rect",
-        Obj::Array(vec![Obj::Int(0), Obj::Int(0), Obj::Int(0), Obj::Int(0)]),
-    );
+    match &visible {
+        Some((rect, app)) => {
+            field.set(
+                b"Rect",
+                Obj::Array(
+                    rect.iter()
+                        .map(|v| Obj::Real(format!("{v:.2}").into_bytes()))
+                        .collect(),
+                ),
+            );
+            let mut ap = Dict::default();
+            ap.set(b"N", Obj::Ref(app.first, 0));
+            field.set(b"AP", Obj::Dict(ap));
+        }
+        None => field.set(
+            b"Rect",
+            Obj::Array(vec![Obj::Int(0), Obj::Int(0), Obj::Int(0), Obj::Int(0)]),
+        ),
+    }
     field.set(b"F", Obj::Int(132));
 
     // The page lists the widget.
@@ -409,6 +442,17 @@ pub fn sign_pdf(
             end(&mut out);
         }
         _ => {}
+    }
+
+    if let Some((_, app)) = &visible {
+        for (i, (dict, data)) in app.objects.iter().enumerate() {
+            begin(&mut out, &mut offsets, app.first + i as u32, 0);
+            match data {
+                Some(data) => write_stream(&mut out, dict, data),
+                None => write_dict(&mut out, dict),
+            }
+            end(&mut out);
+        }
     }
 
     // Trailer entries carried over; the second /ID changes with every revision.
