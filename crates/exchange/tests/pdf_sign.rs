@@ -205,9 +205,7 @@ fn openssl_verify(dir: &Path, pdf: &[u8], report: &PdfSignatureReport, i: usize)
     )
     .unwrap();
     let out = Command::new("openssl")
-        .args([
-            "cms", "-verify", "-binary", "-inform", "DER", "-purpose", "any", "-in",
-        ])
+        .args(["cms", "-verify", "-binary", "-inform", "DER", "-in"])
         .arg(&cms_path)
         .arg("-content")
         .arg(&content_path)
