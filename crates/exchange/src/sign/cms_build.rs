@@ -8,7 +8,8 @@ use cms::signed_data::{
     CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
 };
 use const_oid::db::rfc5911::{
-    ID_CONTENT_TYPE, ID_DATA, ID_MESSAGE_DIGEST, ID_SIGNED_DATA, ID_SIGNING_TIME,
+    ID_AA_SIGNING_CERTIFICATE_V_2, ID_CONTENT_TYPE, ID_DATA, ID_MESSAGE_DIGEST, ID_SIGNED_DATA,
+    ID_SIGNING_TIME,
 };
 use const_oid::db::rfc5912::{ID_SHA_256, RSA_ENCRYPTION};
 use der::asn1::{OctetString, SetOfVec};
@@ -53,31 +54,89 @@ fn signing_time(now: SystemTime) -> Result<Time, SignError> {
     }
 }
 
+/// DER TLV with a short or long definite length.
+fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = content.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|b| **b == 0).count();
+        out.push(0x80 | (bytes.len() - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// The ESS signing-certificate-v2 attribute value (RFC 5035), as CAdES-BES and PAdES ask:
+/// `SigningCertificateV2 { certs { ESSCertIDv2 { certHash SHA-256, issuerSerial } } }`, the
+/// hash algorithm left to its SHA-256 default. It binds the signature to the signer's
+/// certificate, so that a certificate with the same key cannot be substituted.
+pub(crate) fn signing_certificate_v2(cert: &Certificate) -> Result<Vec<u8>, SignError> {
+    let hash = Sha256::digest(cert.to_der()?);
+    let cert_hash = tlv(0x04, &hash);
+    let issuer = cert.tbs_certificate.issuer.to_der()?;
+    let general_names = tlv(0x30, &tlv(0xa4, &issuer));
+    let serial = cert.tbs_certificate.serial_number.to_der()?;
+    let issuer_serial = tlv(0x30, &[general_names, serial].concat());
+    let ess_cert_id = tlv(0x30, &[cert_hash, issuer_serial].concat());
+    Ok(tlv(0x30, &tlv(0x30, &ess_cert_id)))
+}
+
 /// A detached CMS SignedData over `content` with one SignerInfo (RSA PKCS#1 v1.5, SHA-256).
 ///
 /// `chain` starts with the signer's certificate; the whole chain is embedded. The signed
-/// attributes are content type, signing time (`signing_time`) and message digest; `raw_sign`
-/// receives their DER encoding and must return the RSASSA-PKCS1-v1_5 SHA-256 signature over it,
-/// which is all a token or a remote service has to provide.
+/// attributes are content type, signing time (`signing_time`), message digest and the ESS
+/// signing-certificate-v2 (CAdES-BES); `raw_sign` receives their DER encoding and must return
+/// the RSASSA-PKCS1-v1_5 SHA-256 signature over it, which is all a token or a remote service
+/// has to provide.
 pub fn build_detached(
     content: &[u8],
     chain: &[Certificate],
     signing_time_at: SystemTime,
     raw_sign: impl FnOnce(&[u8]) -> Result<Vec<u8>, SignError>,
 ) -> Result<Vec<u8>, SignError> {
+    build_cms(content, chain, Some(signing_time_at), raw_sign)
+}
+
+/// The CMS of an embedded PDF signature (PAdES baseline B-B, `/SubFilter
+/// /ETSI.CAdES.detached`, ETSI EN 319 142-1 §5.1): like [`build_detached`] but **without** the
+/// signing-time attribute, which PAdES forbids — the claimed signing time is the signature
+/// dictionary's `/M` instead. `content` is the two byte ranges of the PDF, concatenated.
+pub fn build_pades(
+    content: &[u8],
+    chain: &[Certificate],
+    raw_sign: impl FnOnce(&[u8]) -> Result<Vec<u8>, SignError>,
+) -> Result<Vec<u8>, SignError> {
+    build_cms(content, chain, None, raw_sign)
+}
+
+fn build_cms(
+    content: &[u8],
+    chain: &[Certificate],
+    signing_time_at: Option<SystemTime>,
+    raw_sign: impl FnOnce(&[u8]) -> Result<Vec<u8>, SignError>,
+) -> Result<Vec<u8>, SignError> {
     let signer_cert = chain
         .first()
         .ok_or_else(|| SignError::Invalid("empty certificate chain".into()))?;
     let digest = Sha256::digest(content);
-    let time = signing_time(signing_time_at)?;
-    let signed_attrs = SetOfVec::try_from(vec![
-        attribute(ID_CONTENT_TYPE, Any::encode_from(&ID_DATA)?)?,
-        attribute(ID_SIGNING_TIME, Any::encode_from(&time)?)?,
-        attribute(
-            ID_MESSAGE_DIGEST,
-            Any::encode_from(&OctetString::new(digest.to_vec())?)?,
-        )?,
-    ])?;
+    let mut attrs = vec![attribute(ID_CONTENT_TYPE, Any::encode_from(&ID_DATA)?)?];
+    if let Some(at) = signing_time_at {
+        let time = signing_time(at)?;
+        attrs.push(attribute(ID_SIGNING_TIME, Any::encode_from(&time)?)?);
+    }
+    attrs.push(attribute(
+        ID_MESSAGE_DIGEST,
+        Any::encode_from(&OctetString::new(digest.to_vec())?)?,
+    )?);
+    attrs.push(attribute(
+        ID_AA_SIGNING_CERTIFICATE_V_2,
+        Any::from_der(&signing_certificate_v2(signer_cert)?)?,
+    )?);
+    let signed_attrs = SetOfVec::try_from(attrs)?;
     let signature = raw_sign(&signed_attrs.to_der()?)?;
     let signer_info = SignerInfo {
         version: CmsVersion::V1,

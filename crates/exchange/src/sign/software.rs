@@ -1,6 +1,6 @@
 //! The software signer: an RSA private key held in memory with its certificate chain.
 
-use super::{SignError, Signer, build_detached};
+use super::{SignError, Signer, build_detached, build_pades};
 use cqdt_app::{Clock, SystemClock};
 use der::{Decode, Encode};
 use rsa::pkcs1v15::SigningKey;
@@ -163,13 +163,15 @@ impl SoftwareSigner {
 
     /// Detached CMS signature with an explicit signing time (tests, re-signing).
     pub fn sign_detached_at(&self, content: &[u8], at: SystemTime) -> Result<Vec<u8>, SignError> {
-        build_detached(content, &self.chain, at, |attrs| {
-            let sk = SigningKey::<Sha256>::new(self.key.clone());
-            let sig = sk
-                .try_sign(attrs)
-                .map_err(|e| SignError::Key(e.to_string()))?;
-            Ok(sig.to_vec())
-        })
+        build_detached(content, &self.chain, at, |attrs| self.raw_sign(attrs))
+    }
+
+    fn raw_sign(&self, attrs: &[u8]) -> Result<Vec<u8>, SignError> {
+        let sk = SigningKey::<Sha256>::new(self.key.clone());
+        let sig = sk
+            .try_sign(attrs)
+            .map_err(|e| SignError::Key(e.to_string()))?;
+        Ok(sig.to_vec())
     }
 }
 
@@ -181,5 +183,13 @@ impl Signer for SoftwareSigner {
 
     fn sign_detached(&self, content: &[u8]) -> Result<Vec<u8>, SignError> {
         self.sign_detached_at(content, clock_time(self.clock.as_ref()))
+    }
+
+    fn signing_time(&self) -> SystemTime {
+        clock_time(self.clock.as_ref())
+    }
+
+    fn sign_pades(&self, content: &[u8]) -> Result<Vec<u8>, SignError> {
+        build_pades(content, &self.chain, |attrs| self.raw_sign(attrs))
     }
 }

@@ -6,7 +6,9 @@ use super::software::public_key_of;
 use cms::cert::CertificateChoices;
 use cms::signed_data::{SignerIdentifier, SignerInfo};
 use const_oid::db::rfc5280::ID_CE_BASIC_CONSTRAINTS;
-use const_oid::db::rfc5911::{ID_DATA, ID_MESSAGE_DIGEST, ID_SIGNING_TIME};
+use const_oid::db::rfc5911::{
+    ID_AA_SIGNING_CERTIFICATE_V_2, ID_DATA, ID_MESSAGE_DIGEST, ID_SIGNING_TIME,
+};
 use const_oid::db::rfc5912::{ID_SHA_256, RSA_ENCRYPTION, SHA_256_WITH_RSA_ENCRYPTION};
 use der::asn1::OctetString;
 use der::{Decode, Encode};
@@ -156,11 +158,64 @@ fn find_cert<'a>(sid: &SignerIdentifier, pool: &'a [Certificate]) -> Option<&'a 
     })
 }
 
+/// One DER TLV: (tag, content, rest).
+fn read_tlv(data: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = data.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    let (len, rest) = if first < 0x80 {
+        (usize::from(first), rest)
+    } else {
+        let n = usize::from(first & 0x7f);
+        if n == 0 || n > 4 || rest.len() < n {
+            return None;
+        }
+        let len = rest[..n]
+            .iter()
+            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+        (len, &rest[n..])
+    };
+    if rest.len() < len {
+        return None;
+    }
+    Some((tag, &rest[..len], &rest[len..]))
+}
+
+/// The first ESSCertIDv2 of a SigningCertificateV2 holds the SHA-256 of `cert` (RFC 5035).
+fn ess_cert_hash_matches(ess: &[u8], cert: &Certificate) -> bool {
+    let check = || -> Option<bool> {
+        let (0x30, signing_cert, _) = read_tlv(ess)? else {
+            return None;
+        };
+        let (0x30, certs, _) = read_tlv(signing_cert)? else {
+            return None;
+        };
+        let (0x30, id, _) = read_tlv(certs)? else {
+            return None;
+        };
+        let (mut tag, mut value, mut rest) = read_tlv(id)?;
+        if tag == 0x30 {
+            // An explicit hashAlgorithm: only SHA-256 is understood.
+            let (0x06, oid, _) = read_tlv(value)? else {
+                return None;
+            };
+            if oid != ID_SHA_256.as_bytes() {
+                return Some(false);
+            }
+            (tag, value, rest) = read_tlv(rest)?;
+        }
+        let _ = rest;
+        let der = cert.to_der().ok()?;
+        Some(tag == 0x04 && value == Sha256::digest(&der).as_slice())
+    };
+    check().unwrap_or(false)
+}
+
 fn check_signer(
     content: &[u8],
     info: &SignerInfo,
     pool: &[Certificate],
     roots: &[Certificate],
+    claimed_time: Option<Time>,
 ) -> SignerReport {
     let mut r = SignerReport {
         subject: String::new(),
@@ -196,6 +251,7 @@ fn check_signer(
     // Signed attributes: message digest and signing time.
     let mut signing_time = None;
     let mut message_digest = None;
+    let mut ess_cert = None;
     match &info.signed_attrs {
         None => r.problems.push("no signed attributes (unsupported)".into()),
         Some(attrs) => {
@@ -207,11 +263,24 @@ fn check_signer(
                     signing_time = v.to_der().ok().and_then(|d| Time::from_der(&d).ok());
                 } else if a.oid == ID_MESSAGE_DIGEST {
                     message_digest = v.decode_as::<OctetString>().ok();
+                } else if a.oid == ID_AA_SIGNING_CERTIFICATE_V_2 {
+                    ess_cert = v.to_der().ok();
                 }
             }
         }
     }
+    // PAdES signatures carry no signing-time attribute: the PDF's /M is the claimed time.
+    let signing_time = signing_time.or(claimed_time);
     r.signing_time = signing_time.map(|t| t.to_date_time().to_string());
+
+    // ESS signing-certificate-v2 (when present) must name the signer's certificate.
+    if let (Some(ess), Some(c)) = (&ess_cert, cert)
+        && !ess_cert_hash_matches(ess, c)
+    {
+        r.problems.push(
+            "the signing-certificate attribute does not match the signer's certificate".into(),
+        );
+    }
 
     if info.digest_alg.oid != ID_SHA_256 {
         r.problems.push(format!(
@@ -285,6 +354,17 @@ pub fn verify(
     cms_der: &[u8],
     trust_roots: &[Certificate],
 ) -> Result<Report, SignError> {
+    verify_with_claimed_time(content, cms_der, trust_roots, None)
+}
+
+/// [`verify`], with the time to use when a SignerInfo has no signing-time attribute (an
+/// embedded PDF signature's `/M`).
+pub(crate) fn verify_with_claimed_time(
+    content: &[u8],
+    cms_der: &[u8],
+    trust_roots: &[Certificate],
+    claimed_time: Option<Time>,
+) -> Result<Report, SignError> {
     let sd = parse_signed_data(cms_der)?;
     if sd.encap_content_info.econtent.is_some() {
         return Err(SignError::Invalid(
@@ -309,7 +389,7 @@ pub fn verify(
         .signer_infos
         .0
         .iter()
-        .map(|info| check_signer(content, info, &pool, trust_roots))
+        .map(|info| check_signer(content, info, &pool, trust_roots, claimed_time))
         .collect();
     Ok(Report { signers })
 }
