@@ -257,6 +257,8 @@ pub trait Store: Send + Sync {
     async fn dossier_events(&self, id: DossierId) -> AppResult<Vec<(i64, DossierEvent)>>;
     /// A page of dossiers (due first) and the total.
     async fn dossiers_list(&self, filter: &DossierFilter) -> AppResult<(Vec<DossierRecord>, i64)>;
+    /// A page of dossiers (due first), without the total.
+    async fn dossiers_page(&self, filter: &DossierFilter) -> AppResult<Vec<DossierRecord>>;
     /// Counts by state (and overdue) over the whole filter, ignoring paging.
     async fn dossiers_counts(&self, filter: &DossierFilter) -> AppResult<Vec<StateCount>>;
     /// The field and every event of the dossiers of an agency subtree (`path_prefix`, e.g.
@@ -268,6 +270,18 @@ pub trait Store: Send + Sync {
         received_before_us: i64,
         open_at_us: i64,
     ) -> AppResult<Vec<DossierHistory>>;
+    /// Per field, the Biểu II.06a counts that the dossiers' own columns give, for a period
+    /// `[from_us, end_us)` (local midnights) over an agency subtree: received in the period by
+    /// channel, carried over, resolved by timeliness. One aggregate query, no events read.
+    async fn dossier_ii06a_counts(
+        &self,
+        path_prefix: &str,
+        from_us: i64,
+        end_us: i64,
+    ) -> AppResult<Vec<Ii06aFieldCounts>>;
+    /// The dossiers of a subtree received before `end_us` and not closed before it, each with
+    /// its last event before `end_us` (what columns (11)–(13) of Biểu II.06a need).
+    async fn dossiers_open_at(&self, path_prefix: &str, end_us: i64) -> AppResult<Vec<OpenDossier>>;
     // ---- End of procedures and dossiers. ----
 
     // ---- Outbox: side effects delivered at least once, idempotently. ----
@@ -567,6 +581,30 @@ pub struct StateCount {
     pub state: StateName,
     pub total: i64,
     pub overdue: i64,
+}
+
+/// Biểu II.06a counts of one field from the dossier columns (see [`Store::dossier_ii06a_counts`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ii06aFieldCounts {
+    pub field: String,
+    /// (4) received in the period online.
+    pub received_online: i64,
+    /// (5) received in the period at the desk or by post.
+    pub received_other: i64,
+    /// (6) received before the period and not closed before it.
+    pub carried_over: i64,
+    /// (8)–(10) processing finished (result ready) in the period, by timeliness.
+    pub resolved_early: i64,
+    pub resolved_on_time: i64,
+    pub resolved_late: i64,
+}
+
+/// A dossier open at the end of a report period, with its last event by then.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenDossier {
+    pub dossier_id: DossierId,
+    pub field: String,
+    pub last_event: Option<DossierEvent>,
 }
 
 /// A dossier's history for the reports.

@@ -7,6 +7,7 @@
 //! each throughput also as a ratio to the baseline. No timing is ever asserted: the exit code is
 //! non-zero only when the harness fails, or when `--smoke` saw errors (a broken endpoint).
 
+mod check;
 mod data;
 mod generate;
 mod hist;
@@ -93,13 +94,33 @@ struct Cli {
 enum Cmd {
     /// Fill a database with a deterministic province-year of dossiers (demo data first).
     Generate(generate::GenerateArgs),
+    /// Compare Biểu II.06a the fast way with the report computed from every event, on a
+    /// generated database (every month and the year; any difference is an error).
+    CheckIi06a(check::CheckArgs),
 }
 
 fn main() -> Result<ExitCode> {
     let cli = Cli::parse();
-    if let Some(Cmd::Generate(args)) = &cli.command {
-        generate::run(args, false)?;
-        return Ok(ExitCode::SUCCESS);
+    match &cli.command {
+        Some(Cmd::Generate(args)) => {
+            generate::run(args, false)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(Cmd::CheckIi06a(args)) => {
+            let url = match (&args.database, &args.database_url) {
+                (Some(p), None) => generate::sqlite_url(p),
+                (None, Some(u)) => u.clone(),
+                _ => anyhow::bail!("give --database FILE (SQLite) or --database-url postgres://…"),
+            };
+            let rt = tokio::runtime::Runtime::new()?;
+            let s = rt.block_on(check::check_url(&url, args.year, args.year_only, false))?;
+            println!(
+                "{} reports identical; fast {:.3} s in all, from events {:.3} s in all",
+                s.reports, s.fast_secs, s.exact_secs
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        None => {}
     }
     if cli.list {
         for s in Scenario::ALL {

@@ -20,7 +20,7 @@ use cqdt_app::store::{
     Applicant, DossierBuilder, DossierFilter, DossierHistory, DossierRecord, ProcedureFilter,
     ProcedureLevel, ProcedureNotes, ProcedureRecord, StateCount, path_string,
 };
-use cqdt_app::store::{DraftRecord, FileRecord, NewDossierFiles};
+use cqdt_app::store::{DraftRecord, FileRecord, Ii06aFieldCounts, NewDossierFiles, OpenDossier};
 use cqdt_domain::dossier::{Dossier, DossierEvent, ReturnMethod, StateName};
 use cqdt_domain::files::{FileKind, FileType};
 use cqdt_domain::ids::{DossierId, DraftId, FileId, ProcedureId};
@@ -1319,6 +1319,19 @@ macro_rules! sql_store {
             }
 
             async fn dossiers_list(&self, f: &DossierFilter) -> AppResult<(Vec<DossierRecord>, i64)> {
+                let items = self.dossiers_page(f).await?;
+                let mut q = Sql::default();
+                let cond = dossier_where(f, &mut q);
+                let sql = format!("SELECT COUNT(*) FROM dossiers d WHERE {cond}");
+                let count = bind_all!(sqlx::query_scalar::<_, i64>(&sql), q.binds);
+                let total = count.fetch_one(&self.pool).await.map_err(db_err)?;
+                Ok((items, total))
+            }
+
+            async fn dossiers_page(&self, f: &DossierFilter) -> AppResult<Vec<DossierRecord>> {
+                // Two steps: the page's ids in order (index-only on `dossiers_queue` for the
+                // worklists: no row of the table is read to sort), then those rows by key. One
+                // query with every column made the database read and sort whole rows.
                 let mut q = Sql::default();
                 let cond = dossier_where(f, &mut q);
                 let (limit, offset) = (q.int(f.limit), q.int(f.offset));
@@ -1329,17 +1342,27 @@ macro_rules! sql_store {
                     "(d.due_at_us IS NULL), d.due_at_us, d.created_at_us, d.id"
                 };
                 let sql = format!(
-                    "SELECT {DOSSIER_COLS} FROM dossiers d WHERE {cond} ORDER BY {order} LIMIT {limit} OFFSET {offset}"
+                    "SELECT d.id FROM dossiers d WHERE {cond} ORDER BY {order} LIMIT {limit} OFFSET {offset}"
                 );
+                let query = bind_all!(sqlx::query_scalar::<_, String>(&sql), q.binds);
+                let ids = query.fetch_all(&self.pool).await.map_err(db_err)?;
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut q = Sql::default();
+                let ps: Vec<String> = ids.iter().map(|id| q.text(id.as_str())).collect();
+                let sql = format!("SELECT {DOSSIER_COLS} FROM dossiers WHERE id IN ({})", ps.join(", "));
                 let query = bind_all!(sqlx::query(&sql), q.binds);
                 let rows = query.fetch_all(&self.pool).await.map_err(db_err)?;
-                let items = rows.iter().map(Self::dossier_from).collect::<AppResult<Vec<_>>>()?;
-                let mut q = Sql::default();
-                let cond = dossier_where(f, &mut q);
-                let sql = format!("SELECT COUNT(*) FROM dossiers d WHERE {cond}");
-                let count = bind_all!(sqlx::query_scalar::<_, i64>(&sql), q.binds);
-                let total = count.fetch_one(&self.pool).await.map_err(db_err)?;
-                Ok((items, total))
+                let mut by_id: std::collections::HashMap<DossierId, DossierRecord> = rows
+                    .iter()
+                    .map(|r| Self::dossier_from(r).map(|d| (d.id, d)))
+                    .collect::<AppResult<_>>()?;
+                // In the page's order; a dossier cannot vanish between the two reads (no deletes).
+                ids.iter()
+                    .filter_map(|id| uuid::Uuid::parse_str(id).ok().and_then(|u| by_id.remove(&DossierId(u))))
+                    .map(Ok)
+                    .collect()
             }
 
             async fn dossiers_counts(&self, f: &DossierFilter) -> AppResult<Vec<StateCount>> {
@@ -1401,6 +1424,78 @@ macro_rules! sql_store {
                     }
                 }
                 Ok(out)
+            }
+            async fn dossier_ii06a_counts(
+                &self,
+                path_prefix: &str,
+                from_us: i64,
+                end_us: i64,
+            ) -> AppResult<Vec<Ii06aFieldCounts>> {
+                // Only dossiers open at some moment of the period can count anywhere: received
+                // before its end, not closed before its start (the `dossiers_report` index).
+                // Resolved = finished with the result ready; a rejection also finishes processing
+                // but ends in `stopped`, which column (7) leaves out.
+                let rows = sqlx::query(
+                    "SELECT d.field AS field, \
+                     SUM(CASE WHEN d.received_at_us >= $2 AND d.channel = 2 THEN 1 ELSE 0 END) AS online, \
+                     SUM(CASE WHEN d.received_at_us >= $2 AND d.channel <> 2 THEN 1 ELSE 0 END) AS other, \
+                     SUM(CASE WHEN d.received_at_us < $2 THEN 1 ELSE 0 END) AS carried, \
+                     SUM(CASE WHEN d.finished_at_us >= $2 AND d.finished_at_us < $3 AND d.state <> 'stopped' AND d.timeliness = 'early' THEN 1 ELSE 0 END) AS early, \
+                     SUM(CASE WHEN d.finished_at_us >= $2 AND d.finished_at_us < $3 AND d.state <> 'stopped' AND d.timeliness = 'on_time' THEN 1 ELSE 0 END) AS on_time, \
+                     SUM(CASE WHEN d.finished_at_us >= $2 AND d.finished_at_us < $3 AND d.state <> 'stopped' AND d.timeliness = 'late' THEN 1 ELSE 0 END) AS late \
+                     FROM dossiers d \
+                     WHERE d.agency_path LIKE $1 ESCAPE '\\' AND d.received_at_us IS NOT NULL AND d.received_at_us < $3 \
+                     AND (d.closed_at_us IS NULL OR d.closed_at_us >= $2) \
+                     GROUP BY d.field",
+                )
+                .bind(format!("{}%", like_escape(path_prefix)))
+                .bind(from_us)
+                .bind(end_us)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                rows.iter()
+                    .map(|r| {
+                        let n = |c: &str| r.try_get::<Option<i64>, _>(c).map(|v| v.unwrap_or(0)).map_err(db_err);
+                        Ok(Ii06aFieldCounts {
+                            field: r.try_get("field").map_err(db_err)?,
+                            received_online: n("online")?,
+                            received_other: n("other")?,
+                            carried_over: n("carried")?,
+                            resolved_early: n("early")?,
+                            resolved_on_time: n("on_time")?,
+                            resolved_late: n("late")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn dossiers_open_at(&self, path_prefix: &str, end_us: i64) -> AppResult<Vec<OpenDossier>> {
+                let rows = sqlx::query(
+                    "SELECT d.id AS id, d.field AS field, \
+                     (SELECT e.payload FROM dossier_events e WHERE e.dossier_id = d.id AND e.at_us < $2 \
+                      ORDER BY e.seq DESC LIMIT 1) AS payload \
+                     FROM dossiers d \
+                     WHERE d.agency_path LIKE $1 ESCAPE '\\' AND d.received_at_us IS NOT NULL AND d.received_at_us < $2 \
+                     AND (d.closed_at_us IS NULL OR d.closed_at_us >= $2)",
+                )
+                .bind(format!("{}%", like_escape(path_prefix)))
+                .bind(end_us)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                rows.iter()
+                    .map(|r| {
+                        let payload: Option<String> = r.try_get("payload").map_err(db_err)?;
+                        Ok(OpenDossier {
+                            dossier_id: DossierId(uuid_of(&r.try_get::<String, _>("id").map_err(db_err)?)?),
+                            field: r.try_get("field").map_err(db_err)?,
+                            last_event: payload
+                                .map(|p| serde_json::from_str::<DossierEvent>(&p).map_err(|_| corrupt("dossier event")))
+                                .transpose()?,
+                        })
+                    })
+                    .collect()
             }
             // ---- End of procedures and dossiers. ----
         }

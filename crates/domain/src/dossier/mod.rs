@@ -51,7 +51,10 @@ pub mod status;
 
 pub use code::DossierCode;
 pub use error::DossierError;
-pub use report::{Ii06aLine, Ii06aReport, Ii06aRow, ReportPeriod, ii06a_by_field, ii06a_row};
+pub use report::{
+    Ii06aLine, Ii06aReport, Ii06aRow, ReportPeriod, ii06a_by_field, ii06a_from_rows, ii06a_row,
+    open_within, open_within_from_last,
+};
 pub use state::{
     APOLOGY_WINDOW, ApologyRecord, Command, CommandName, Consultation, Dossier, DossierEvent,
     DossierState, Evaluation, EventKind, IndexScore, Satisfaction, Stage, SupplementRecord,

@@ -135,8 +135,6 @@ impl Ii06aRow {
         let mut received: Option<(NaiveDate, Channel)> = None;
         let mut closed_on: Option<NaiveDate> = None;
         let mut finished: Option<(NaiveDate, Timeliness)> = None;
-        let mut last_due: Option<LocalDateTime> = None;
-        let mut paused_from: Option<LocalDateTime> = None;
         for ev in events {
             let local = to_local(ev.at);
             let day = local.date();
@@ -159,16 +157,6 @@ impl Ii06aRow {
                 )
             {
                 closed_on = Some(day);
-            }
-            if day <= period.to {
-                if ev.clock_paused {
-                    paused_from.get_or_insert(local);
-                } else {
-                    paused_from = None;
-                    if ev.due.is_some() {
-                        last_due = ev.due;
-                    }
-                }
             }
         }
         let Some((received_on, channel)) = received else {
@@ -197,18 +185,51 @@ impl Ii06aRow {
         }
         if received_on <= period.to && closed_on.is_none_or(|c| c > period.to) {
             self.pending_total += 1;
-            let within = match (paused_from, last_due) {
-                (Some(p), Some(d)) if p < d => true,
-                (_, Some(d)) => classify_open(d, period.to) == OpenTimeliness::WithinDeadline,
-                (_, None) => true,
-            };
-            if within {
+            if open_within(events, period) {
                 self.pending_within += 1;
             } else {
                 self.pending_overdue += 1;
             }
         }
     }
+}
+
+/// Whether a dossier still open at the end of the period is within its deadline (column 12,
+/// otherwise 13), from its history: its last due instant by the end of `to`, and if its clock
+/// is paused then, whether the pause began before that instant.
+pub fn open_within(events: &[DossierEvent], period: &ReportPeriod) -> bool {
+    let mut last_due: Option<LocalDateTime> = None;
+    let mut paused_from: Option<LocalDateTime> = None;
+    for ev in events {
+        let local = to_local(ev.at);
+        if local.date() > period.to {
+            continue;
+        }
+        if ev.clock_paused {
+            paused_from.get_or_insert(local);
+        } else {
+            paused_from = None;
+            if ev.due.is_some() {
+                last_due = ev.due;
+            }
+        }
+    }
+    match (paused_from, last_due) {
+        (Some(p), Some(d)) if p < d => true,
+        (_, Some(d)) => classify_open(d, period.to) == OpenTimeliness::WithinDeadline,
+        (_, None) => true,
+    }
+}
+
+/// [`open_within`] decided from the dossier's **last event by the end of `to`** alone, when
+/// that is enough: the clock is running and the event carries the due instant. `None` when
+/// the whole history is needed (a pause is open, or no due instant is recorded).
+pub fn open_within_from_last(last: &DossierEvent, period: &ReportPeriod) -> Option<bool> {
+    if last.clock_paused {
+        return None;
+    }
+    last.due
+        .map(|d| classify_open(d, period.to) == OpenTimeliness::WithinDeadline)
 }
 
 /// Computes one row over many dossier histories.
@@ -254,7 +275,16 @@ where
     for (field, events) in dossiers {
         by_field.entry(field).or_default().count(events, period);
     }
-    let mut fields: Vec<(&str, Ii06aRow)> = by_field
+    ii06a_from_rows(by_field, period)
+}
+
+/// Assembles the report from one row per field (as computed by [`ii06a_by_field`], or from
+/// stored counts): fields in Vietnamese order, empty ones left out, numbered, with the total.
+pub fn ii06a_from_rows<'a, I>(rows: I, period: &ReportPeriod) -> Ii06aReport
+where
+    I: IntoIterator<Item = (&'a str, Ii06aRow)>,
+{
+    let mut fields: Vec<(&str, Ii06aRow)> = rows
         .into_iter()
         .filter(|(_, r)| r.columns().iter().any(|&c| c > 0))
         .collect();
