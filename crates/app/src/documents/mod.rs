@@ -1327,8 +1327,10 @@ impl App {
             .as_ref()
             .map(|o| o.recipients.clone())
             .unwrap_or_default();
+        // Secret documents never go over the exchange (nor get an edXML id).
+        let secret = rec.doc.fields.secrecy.is_secret();
         let mut send_ids = Vec::new();
-        for r in recipients.iter().filter(|r| r.electronic()) {
+        for r in recipients.iter().filter(|r| r.electronic() && !secret) {
             send_ids.push((self.ids.new_id().to_string(), r.clone()));
         }
         let counter = CounterKey {
@@ -1345,7 +1347,7 @@ impl App {
             let number = IssuedNumber::new(u32_of(n)?, today, &series, note)?;
             let eid = edxml_document_id(&organ, &number);
             let ev = rec.doc.apply(at, actor, Command::Issue { number })?;
-            rec.edxml_document_id = Some(eid.clone());
+            rec.edxml_document_id = (!secret).then(|| eid.clone());
             rec.sent_electronic = !send_ids.is_empty();
             rec.updated_at_us = now;
             let outbox = send_ids

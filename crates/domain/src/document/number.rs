@@ -126,14 +126,10 @@ impl IssuedNumber {
     }
 }
 
-/// The edXML `DocumentId`: `{OrganId},{yyyy/MM/dd},{CodeNumber}/{CodeNotation}`.
+/// The edXML `DocumentId`: `{OrganId},{yyyy/MM/dd},{CodeNumber}/{CodeNotation}`, with the
+/// whole "Số" (so a legal normative document's year is part of it: `12/2024/QĐ-UBND`).
 pub fn edxml_document_id(organ_id: &str, n: &IssuedNumber) -> String {
-    format!(
-        "{organ_id},{},{}/{}",
-        n.date.format("%Y/%m/%d"),
-        format_number(n.number),
-        n.notation
-    )
+    format!("{organ_id},{},{}", n.date.format("%Y/%m/%d"), n.full)
 }
 
 #[cfg(test)]
