@@ -228,7 +228,9 @@ impl Action {
             Action::Approve => &[Leader],
             Action::RegisterDocument => &[Clerk],
             Action::HandleDocument => &[Specialist, Leader],
-            Action::ViewDocuments => &[Clerk, Specialist, Leader, StatisticsOfficer, ProvinceViewer],
+            Action::ViewDocuments => {
+                &[Clerk, Specialist, Leader, StatisticsOfficer, ProvinceViewer]
+            }
             Action::ManageMeeting => &[MeetingSecretary],
             Action::EnterIndicators => &[StatisticsOfficer],
             Action::ViewDashboard => &[ProvinceViewer, Leader, Administrator],

@@ -57,7 +57,11 @@ fn fields(secret: bool) -> DocumentFields {
         subject: "Về việc thử".into(),
         signer: None,
         urgency: Urgency::Normal,
-        secrecy: if secret { Secrecy::Secret } else { Secrecy::None },
+        secrecy: if secret {
+            Secrecy::Secret
+        } else {
+            Secrecy::None
+        },
     }
 }
 
@@ -169,8 +173,10 @@ proptest! {
                     ), "unexpected {:?}", e);
                     prop_assert_eq!(&docs[i], &before, "a refused command changed the document");
                     // Roll the counter back: the transaction that drew it did not commit.
-                    if let Some((y, s, _)) = drawn {
-                        if let Some(c) = counters.get_mut(&(y, s)) { *c -= 1; }
+                    if let Some((y, s, _)) = drawn
+                        && let Some(c) = counters.get_mut(&(y, s))
+                    {
+                        *c -= 1;
                     }
                 }
             }

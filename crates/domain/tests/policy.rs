@@ -220,8 +220,8 @@ fn action_is_known(a: Action) -> bool {
         ViewAgencies | ManageAgency | ManageRootAgency | ViewUsers | ManageUsers
         | ViewOwnAccount | ViewAccount | ViewAudit | ManageApiKeys | ManageCalendar
         | ViewCalendar | ReceiveDossier | ProcessDossier | Approve | RegisterDocument
-        | HandleDocument | ViewDocuments
-        | ManageMeeting | EnterIndicators | ViewDashboard | ViewProcedures | ActAsApplicant => true,
+        | HandleDocument | ViewDocuments | ManageMeeting | EnterIndicators | ViewDashboard
+        | ViewProcedures | ActAsApplicant => true,
     }
 }
 

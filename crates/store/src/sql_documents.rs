@@ -10,7 +10,7 @@ use cqdt_app::documents::{
 use cqdt_app::store::{AuditDraft, path_string};
 use cqdt_app::{AppError, AppResult};
 use cqdt_domain::ErrorCode;
-use cqdt_domain::document::{DocState, Direction, Document, DocumentEvent, InChannel, Tier};
+use cqdt_domain::document::{Direction, DocState, Document, DocumentEvent, InChannel, Tier};
 use cqdt_domain::ids::{AgencyId, DocumentId, FileId, UserId};
 use sqlx::Row;
 

@@ -177,7 +177,11 @@ async fn world(db: &TestDb) -> World {
     for (email, agency, role) in [
         ("vanthu.ubnd@tayninh.demo", "000.00.00.H53", "clerk"),
         ("lanhdao.ubnd@tayninh.demo", "000.00.00.H53", "leader"),
-        ("chuyenvien.ubnd@tayninh.demo", "000.00.00.H53", "specialist"),
+        (
+            "chuyenvien.ubnd@tayninh.demo",
+            "000.00.00.H53",
+            "specialist",
+        ),
         ("vanthu.tp@tayninh.demo", "000.00.20.H53", "clerk"),
     ] {
         app.create_staff(
@@ -200,8 +204,14 @@ async fn world(db: &TestDb) -> World {
         specialist: login(&app, "chuyenvien.ubnd@tayninh.demo").await,
         city_clerk: login(&app, "vanthu.tp@tayninh.demo").await,
         viewer: login(&app, "lanhdaotinh@tayninh.demo").await,
-        province: app.agency_by_identifier(&cli, "000.00.00.H53").await.unwrap(),
-        city: app.agency_by_identifier(&cli, "000.00.20.H53").await.unwrap(),
+        province: app
+            .agency_by_identifier(&cli, "000.00.00.H53")
+            .await
+            .unwrap(),
+        city: app
+            .agency_by_identifier(&cli, "000.00.20.H53")
+            .await
+            .unwrap(),
         app,
         clock,
     }
@@ -229,9 +239,7 @@ async fn deliver_status(app: &App, key: &str) {
         &Ctx::cli(),
         StatusReport {
             edxml_document_id: p["edxml_document_id"].as_str().unwrap().into(),
-            source_document_id: p["source_document_id"]
-                .as_str()
-                .and_then(DocumentId::parse),
+            source_document_id: p["source_document_id"].as_str().and_then(DocumentId::parse),
             from: p["from"].as_str().unwrap().into(),
             code: p["status"].as_u64().unwrap() as u8,
             description: None,
@@ -255,7 +263,10 @@ async fn whole_path_from_paper_to_the_receivers_register() {
         let inc = app
             .document_register_paper(
                 &w.clerk,
-                w.paper("Về việc tăng cường phòng, chống dịch sốt xuất huyết", Urgency::Normal),
+                w.paper(
+                    "Về việc tăng cường phòng, chống dịch sốt xuất huyết",
+                    Urgency::Normal,
+                ),
             )
             .await
             .unwrap();
@@ -297,7 +308,10 @@ async fn whole_path_from_paper_to_the_receivers_register() {
 
         // The reply.
         w.set(local(2024, 3, 5, 9, 0));
-        let mut input = w.draft("quyet_dinh", "Về việc thành lập Đoàn kiểm tra phòng, chống dịch");
+        let mut input = w.draft(
+            "quyet_dinh",
+            "Về việc thành lập Đoàn kiểm tra phòng, chống dịch",
+        );
         input.reply_to = Some(inc.id);
         input.recipients = vec![
             RecipientInput::Agency(w.city.id),
@@ -361,6 +375,11 @@ async fn whole_path_from_paper_to_the_receivers_register() {
                 DocFileKind::AgencySignature
             ]
         );
+        let linked = app
+            .document_link_reply(&w.specialist, inc.id, out.id)
+            .await
+            .unwrap();
+        assert_eq!(linked.doc.incoming.as_ref().unwrap().reply, Some(out.id));
         let done = app
             .document_complete(&w.specialist, inc.id, Some(out.id), None)
             .await
@@ -369,7 +388,10 @@ async fn whole_path_from_paper_to_the_receivers_register() {
 
         // Delivery to the city (what the deliverer of `document.send` does).
         let send = outbox(app, &format!("document.send:{}:{}", out.id, w.city.id)).await;
-        assert_eq!(send["document_id"].as_str(), Some(out.id.to_string().as_str()));
+        assert_eq!(
+            send["document_id"].as_str(),
+            Some(out.id.to_string().as_str())
+        );
         let package = app
             .document_package(&Ctx::cli(), out.id, w.city.id)
             .await
@@ -402,7 +424,13 @@ async fn whole_path_from_paper_to_the_receivers_register() {
             .unwrap();
         assert_eq!(reg.doc.state, DocState::Registered);
         assert_eq!(
-            reg.doc.incoming.as_ref().unwrap().arrival.as_ref().map(|a| a.number),
+            reg.doc
+                .incoming
+                .as_ref()
+                .unwrap()
+                .arrival
+                .as_ref()
+                .map(|a| a.number),
             Some(1)
         );
         deliver_status(app, &format!("document.status:{}:03", got.id)).await;
@@ -442,7 +470,10 @@ async fn whole_path_from_paper_to_the_receivers_register() {
             .document_register(&w.clerk, &q(w.province.id, Book::Handling))
             .await
             .unwrap();
-        assert_eq!(handling.items[0].reply_number.as_deref(), Some("01/QĐ-UBND"));
+        assert_eq!(
+            handling.items[0].reply_number.as_deref(),
+            Some("01/QĐ-UBND")
+        );
         assert_eq!(handling.items[0].state, DocState::Done);
         let outgoing = app
             .document_register(&w.clerk, &q(w.province.id, Book::Outgoing))
@@ -458,7 +489,10 @@ async fn whole_path_from_paper_to_the_receivers_register() {
             .document_register(&w.city_clerk, &q(w.city.id, Book::Incoming))
             .await
             .unwrap();
-        assert_eq!(city_in.items[0].author.as_deref(), Some("UBND tỉnh Tây Ninh"));
+        assert_eq!(
+            city_in.items[0].author.as_deref(),
+            Some("UBND tỉnh Tây Ninh")
+        );
         assert!(city_in.items[0].electronic);
         // The city's clerk cannot read the province's registers.
         let e = app
@@ -472,7 +506,9 @@ async fn whole_path_from_paper_to_the_receivers_register() {
             VerifyOutcome::Intact { .. }
         ));
         assert!(
-            db.exec("UPDATE document_events SET kind = 'x'").await.is_err(),
+            db.exec("UPDATE document_events SET kind = 'x'")
+                .await
+                .is_err(),
             "events are append-only"
         );
         assert!(db.exec("DELETE FROM document_events").await.is_err());
@@ -502,14 +538,23 @@ async fn numbering_per_year_and_series() {
         assert_eq!(World::number(&secret), "01/QĐ-UBND");
         // Secret documents never travel over the exchange.
         assert!(!secret.sent_electronic && secret.edxml_document_id.is_none());
-        let qppl = w.issued(w.draft("quyet_dinh_qppl", "Ban hành quy định")).await;
+        let qppl = w
+            .issued(w.draft("quyet_dinh_qppl", "Ban hành quy định"))
+            .await;
         assert_eq!(World::number(&qppl), "01/2024/QĐ-UBND");
         // New year.
         w.set(local(2025, 1, 2, 8, 0));
         let d = w.issued(w.draft("quyet_dinh", "Quyết định năm mới")).await;
         assert_eq!(World::number(&d), "01/QĐ-UBND");
         assert_eq!(
-            d.doc.outgoing.as_ref().unwrap().number.as_ref().unwrap().year,
+            d.doc
+                .outgoing
+                .as_ref()
+                .unwrap()
+                .number
+                .as_ref()
+                .unwrap()
+                .year,
             2025
         );
         // Issuer abbreviation set by an administrator.
@@ -535,7 +580,11 @@ async fn numbering_per_year_and_series() {
             .unwrap();
         assert_eq!(reg.total, 5);
         assert_eq!(reg.items.len(), 2);
-        assert_eq!(reg.items[0].number.as_deref(), Some("01/2024/QĐ-UBND"), "newest first");
+        assert_eq!(
+            reg.items[0].number.as_deref(),
+            Some("01/2024/QĐ-UBND"),
+            "newest first"
+        );
         db.cleanup().await;
     }
 }
@@ -547,7 +596,10 @@ async fn concurrent_issuing_gives_unique_consecutive_numbers() {
         let w = world(&db).await;
         let mut ids = Vec::new();
         for k in 0..8 {
-            ids.push(w.signed(w.draft("quyet_dinh", &format!("Quyết định {k}"))).await);
+            ids.push(
+                w.signed(w.draft("quyet_dinh", &format!("Quyết định {k}")))
+                    .await,
+            );
         }
         let mut tasks = Vec::new();
         for id in ids {
@@ -578,7 +630,10 @@ async fn search_overdue_figures_and_refusals() {
         let urgent = app
             .document_register_paper(
                 &w.clerk,
-                w.paper("Về phòng, chống dịch Covid-19 trong trường học", Urgency::Urgent),
+                w.paper(
+                    "Về phòng, chống dịch Covid-19 trong trường học",
+                    Urgency::Urgent,
+                ),
             )
             .await
             .unwrap();
@@ -588,11 +643,22 @@ async fn search_overdue_figures_and_refusals() {
             "urgent: due the same day"
         );
         let normal = app
-            .document_register_paper(&w.clerk, w.paper("Về kế hoạch giao thông nông thôn", Urgency::Normal))
+            .document_register_paper(
+                &w.clerk,
+                w.paper("Về kế hoạch giao thông nông thôn", Urgency::Normal),
+            )
             .await
             .unwrap();
         assert_eq!(
-            normal.doc.incoming.as_ref().unwrap().arrival.as_ref().unwrap().number,
+            normal
+                .doc
+                .incoming
+                .as_ref()
+                .unwrap()
+                .arrival
+                .as_ref()
+                .unwrap()
+                .number,
             2
         );
 
@@ -609,10 +675,23 @@ async fn search_overdue_figures_and_refusals() {
                     .collect::<Vec<_>>()
             }
         };
-        assert_eq!(find("cong van ve phong chong dich", w.province.id).await, vec![urgent.id]);
-        assert_eq!(find("CÔNG VĂN về phòng chống dịc", w.province.id).await, vec![urgent.id]);
-        assert_eq!(find("1234/BYT", w.province.id).await, vec![normal.id, urgent.id]);
-        assert!(find("cong van ve phong chong bao lut", w.province.id).await.is_empty());
+        assert_eq!(
+            find("cong van ve phong chong dich", w.province.id).await,
+            vec![urgent.id]
+        );
+        assert_eq!(
+            find("CÔNG VĂN về phòng chống dịc", w.province.id).await,
+            vec![urgent.id]
+        );
+        assert_eq!(
+            find("1234/BYT", w.province.id).await,
+            vec![normal.id, urgent.id]
+        );
+        assert!(
+            find("cong van ve phong chong bao lut", w.province.id)
+                .await
+                .is_empty()
+        );
         assert!(find("   ", w.province.id).await.is_empty());
         let e = app
             .documents_search(&w.city_clerk, w.province.id, "dich", None)
@@ -630,9 +709,16 @@ async fn search_overdue_figures_and_refusals() {
                 .map(|r| r.id)
                 .collect::<Vec<_>>()
         };
-        assert!(overdue(app.clone(), w.clerk.clone(), w.province.id).await.is_empty());
+        assert!(
+            overdue(app.clone(), w.clerk.clone(), w.province.id)
+                .await
+                .is_empty()
+        );
         w.set(local(2024, 3, 5, 8, 0));
-        assert_eq!(overdue(app.clone(), w.clerk.clone(), w.province.id).await, vec![urgent.id]);
+        assert_eq!(
+            overdue(app.clone(), w.clerk.clone(), w.province.id).await,
+            vec![urgent.id]
+        );
         w.set(local(2024, 3, 14, 8, 0));
         assert_eq!(
             overdue(app.clone(), w.viewer.clone(), w.province.id).await,
@@ -663,7 +749,11 @@ async fn search_overdue_figures_and_refusals() {
             .document_view(&w.city_clerk, normal.id)
             .await
             .unwrap_err();
-        assert_eq!(e.code, ErrorCode::DocumentNotFound, "not even its existence");
+        assert_eq!(
+            e.code,
+            ErrorCode::DocumentNotFound,
+            "not even its existence"
+        );
         let e = app
             .document_complete(&w.specialist, normal.id, Some(d.id), None)
             .await
@@ -708,10 +798,7 @@ async fn search_overdue_figures_and_refusals() {
             .document_package(&Ctx::cli(), second.id, w.city.id)
             .await
             .unwrap();
-        let got2 = app
-            .document_receive_package(&Ctx::cli(), p2)
-            .await
-            .unwrap();
+        let got2 = app.document_receive_package(&Ctx::cli(), p2).await.unwrap();
         let refused = app
             .document_refuse(&w.city_clerk, got2.id, "Không đúng thẩm quyền")
             .await

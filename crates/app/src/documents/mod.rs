@@ -397,9 +397,17 @@ impl App {
     }
 
     /// Load and authorize `action` on the document's agency.
-    async fn load_for(&self, ctx: &Ctx, id: DocumentId, action: Action) -> AppResult<DocumentRecord> {
+    async fn load_for(
+        &self,
+        ctx: &Ctx,
+        id: DocumentId,
+        action: Action,
+    ) -> AppResult<DocumentRecord> {
         let rec = self.load(id).await?;
-        if self.authorize(ctx, action, Target::Agency(&rec.agency_path)).is_err() {
+        if self
+            .authorize(ctx, action, Target::Agency(&rec.agency_path))
+            .is_err()
+        {
             // Someone who may not even read it learns nothing about it.
             self.authorize(ctx, Action::ViewDocuments, Target::Agency(&rec.agency_path))
                 .map_err(|_| not_found())?;
@@ -408,7 +416,13 @@ impl App {
         Ok(rec)
     }
 
-    fn outbox_row(&self, key: String, topic: &str, payload: serde_json::Value, now: i64) -> NewOutbox {
+    fn outbox_row(
+        &self,
+        key: String,
+        topic: &str,
+        payload: serde_json::Value,
+        now: i64,
+    ) -> NewOutbox {
         NewOutbox {
             id: self.ids.new_id().to_string(),
             idempotency_key: key,
@@ -444,14 +458,12 @@ impl App {
             "status": st.code(),
             "description": inc.refusal,
         });
-        Ok(vec![
-            self.outbox_row(
-                format!("{TOPIC_STATUS}:{}:{}", rec.id, st.code_str()),
-                TOPIC_STATUS,
-                payload,
-                now,
-            ),
-        ])
+        Ok(vec![self.outbox_row(
+            format!("{TOPIC_STATUS}:{}:{}", rec.id, st.code_str()),
+            TOPIC_STATUS,
+            payload,
+            now,
+        )])
     }
 
     /// Check, scan and store uploads as files of a document.
@@ -472,7 +484,13 @@ impl App {
                 bytes: up.bytes.clone(),
             };
             let staged = self.stage(&up, 0, count, total).await?;
-            let r = staged.record(FileId(self.ids.new_id()), None, None, ctx.actor.user_id(), now);
+            let r = staged.record(
+                FileId(self.ids.new_id()),
+                None,
+                None,
+                ctx.actor.user_id(),
+                now,
+            );
             total += r.size.max(0) as u64;
             out.push(DocumentFile {
                 id: r.id,
@@ -539,7 +557,14 @@ impl App {
         let mut files = self.store.document_files(rec.id).await?;
         files.extend(new_files.iter().cloned());
         let terms = search_terms(&next.doc, &files);
-        let audit = ctx.audit(now, action, "document", rec.id, Some(&rec.doc), Some(&next.doc));
+        let audit = ctx.audit(
+            now,
+            action,
+            "document",
+            rec.id,
+            Some(&rec.doc),
+            Some(&next.doc),
+        );
         let write = DocumentWrite {
             record: next,
             events: vec![ev],
@@ -548,7 +573,12 @@ impl App {
             outbox,
         };
         self.store
-            .document_save(Some(rec.version), &audit, None, Box::new(move |_| Ok(write)))
+            .document_save(
+                Some(rec.version),
+                &audit,
+                None,
+                Box::new(move |_| Ok(write)),
+            )
             .await
     }
 
@@ -772,7 +802,14 @@ impl App {
         };
         let outbox = self.status_outbox(&rec, None, now).await?;
         let terms = search_terms(&rec.doc, &files);
-        let audit = ctx.audit::<(), _>(now, "document.receive", "document", id, None, Some(&rec.doc));
+        let audit = ctx.audit::<(), _>(
+            now,
+            "document.receive",
+            "document",
+            id,
+            None,
+            Some(&rec.doc),
+        );
         let write = DocumentWrite {
             record: rec,
             events: vec![ev],
@@ -836,7 +873,14 @@ impl App {
         let outbox = self
             .status_outbox(&probe, before.edxml_status(), now)
             .await?;
-        let audit = ctx.audit(now, "document.register", "document", id, Some(&before), Some(&"registered"));
+        let audit = ctx.audit(
+            now,
+            "document.register",
+            "document",
+            id,
+            Some(&before),
+            Some(&"registered"),
+        );
         let version = rec.version;
         let build: DocumentBuilder<'_> = Box::new(move |n| {
             let mut rec = rec;
@@ -917,7 +961,8 @@ impl App {
         }
         for a in input.lead_unit.iter().chain(&input.coordinators) {
             let unit = self.doc_agency(*a).await?;
-            if !unit.path.contains(&rec.agency_id) && !rec.agency_path.contains(a) {
+            // The agency itself or a unit below it.
+            if !unit.path.contains(&rec.agency_id) {
                 return Err(AppError::field(ErrorCode::InvalidChoice, "lead_unit"));
             }
         }
@@ -979,6 +1024,27 @@ impl App {
         }
     }
 
+    /// The handler links the outgoing reply (drafted with `reply_to` this document) while
+    /// handling.
+    pub async fn document_link_reply(
+        &self,
+        ctx: &Ctx,
+        id: DocumentId,
+        reply: DocumentId,
+    ) -> AppResult<DocumentRecord> {
+        let rec = self.load_for(ctx, id, Action::HandleDocument).await?;
+        self.check_reply(&rec, reply).await?;
+        self.save_change(
+            ctx,
+            rec,
+            "document.link_reply",
+            Command::LinkReply { reply },
+            vec![],
+            vec![],
+        )
+        .await
+    }
+
     /// The handler completes (status 06), optionally naming the reply.
     pub async fn document_complete(
         &self,
@@ -1011,11 +1077,9 @@ impl App {
         for r in input {
             match r {
                 RecipientInput::Agency(id) => {
-                    let a = self
-                        .store
-                        .agency_get(*id)
-                        .await?
-                        .ok_or_else(|| AppError::field(ErrorCode::DocumentInvalidRecipient, "recipients"))?;
+                    let a = self.store.agency_get(*id).await?.ok_or_else(|| {
+                        AppError::field(ErrorCode::DocumentInvalidRecipient, "recipients")
+                    })?;
                     if !seen.insert(a.id) {
                         continue;
                     }
@@ -1100,7 +1164,12 @@ impl App {
         if let Some(m) = &input.main {
             ups.push((DocFileKind::Main, m));
         }
-        ups.extend(input.attachments.iter().map(|u| (DocFileKind::Attachment, u)));
+        ups.extend(
+            input
+                .attachments
+                .iter()
+                .map(|u| (DocFileKind::Attachment, u)),
+        );
         let files = self.doc_files(ctx, id, &ups, now).await?;
         let rec = DocumentRecord {
             id,
@@ -1143,9 +1212,7 @@ impl App {
         }
         let agency = self.doc_agency(rec.agency_id).await?;
         let now = self.now_us();
-        let (fields, data) = self
-            .draft_parts(&input, &agency, local_date(now)?)
-            .await?;
+        let (fields, data) = self.draft_parts(&input, &agency, local_date(now)?).await?;
         if rec.doc.state != DocState::Draft {
             return Err(AppError::field(
                 ErrorCode::DocumentIllegalTransition,
@@ -1161,7 +1228,12 @@ impl App {
         if let Some(m) = &input.main {
             ups.push((DocFileKind::Main, m));
         }
-        ups.extend(input.attachments.iter().map(|u| (DocFileKind::Attachment, u)));
+        ups.extend(
+            input
+                .attachments
+                .iter()
+                .map(|u| (DocFileKind::Attachment, u)),
+        );
         let files = self.doc_files(ctx, id, &ups, now).await?;
         self.save_change(
             ctx,
@@ -1181,8 +1253,15 @@ impl App {
         id: DocumentId,
     ) -> AppResult<DocumentRecord> {
         let rec = self.load_for(ctx, id, Action::HandleDocument).await?;
-        self.save_change(ctx, rec, "document.submit_review", Command::SubmitForReview, vec![], vec![])
-            .await
+        self.save_change(
+            ctx,
+            rec,
+            "document.submit_review",
+            Command::SubmitForReview,
+            vec![],
+            vec![],
+        )
+        .await
     }
 
     /// A leader sends it back to draft, with the reason.
@@ -1262,14 +1341,23 @@ impl App {
         };
         let who = SignAs::Person {
             user: user.as_ref().map_or(UserId(uuid::Uuid::nil()), |u| u.id),
-            full_name: user.as_ref().map_or_else(String::new, |u| u.full_name.clone()),
+            full_name: user
+                .as_ref()
+                .map_or_else(String::new, |u| u.full_name.clone()),
         };
         let sig = signer.sign(&who, &bytes).await.map_err(|e| {
             AppError::new(ErrorCode::DocumentSigningFailed).with_detail(e.to_string())
         })?;
         let now = self.now_us();
         let file = self
-            .signature_file(ctx, id, DocFileKind::SignerSignature, &format!("{}.signer.p7s", main.name), &sig, now)
+            .signature_file(
+                ctx,
+                id,
+                DocFileKind::SignerSignature,
+                &format!("{}.signer.p7s", main.name),
+                &sig,
+                now,
+            )
             .await?;
         self.save_change(ctx, rec, "document.sign", Command::Sign, vec![file], vec![])
             .await
@@ -1315,9 +1403,18 @@ impl App {
                 &bytes,
             )
             .await
-            .map_err(|e| AppError::new(ErrorCode::DocumentSigningFailed).with_detail(e.to_string()))?;
+            .map_err(|e| {
+                AppError::new(ErrorCode::DocumentSigningFailed).with_detail(e.to_string())
+            })?;
         let sig_file = self
-            .signature_file(ctx, id, DocFileKind::AgencySignature, &format!("{}.agency.p7s", main.name), &sig, now)
+            .signature_file(
+                ctx,
+                id,
+                DocFileKind::AgencySignature,
+                &format!("{}.agency.p7s", main.name),
+                &sig,
+                now,
+            )
             .await?;
         let mut files = self.store.document_files(id).await?;
         files.push(sig_file.clone());
@@ -1340,7 +1437,14 @@ impl App {
         };
         let organ = agency.fields.identifier.to_string();
         let actor = ctx.actor.user_id();
-        let audit = ctx.audit(now, "document.issue", "document", id, Some(&rec.doc), Some(&"issued"));
+        let audit = ctx.audit(
+            now,
+            "document.issue",
+            "document",
+            id,
+            Some(&rec.doc),
+            Some(&"issued"),
+        );
         let version = rec.version;
         let build: DocumentBuilder<'_> = Box::new(move |n| {
             let mut rec = rec;
@@ -1402,14 +1506,24 @@ impl App {
         let Some(number) = &out.number else {
             return Err(AppError::new(ErrorCode::DocumentIllegalTransition));
         };
-        if !out.recipients.iter().any(|r| r.agency_id == Some(recipient)) {
-            return Err(AppError::field(ErrorCode::DocumentInvalidRecipient, "recipient"));
+        if !out
+            .recipients
+            .iter()
+            .any(|r| r.agency_id == Some(recipient))
+        {
+            return Err(AppError::field(
+                ErrorCode::DocumentInvalidRecipient,
+                "recipient",
+            ));
         }
         let agency = self.doc_agency(rec.agency_id).await?;
         let mut files = Vec::new();
         let mut stored = self.store.document_files(id).await?;
         stored.sort_by_key(|f| (f.kind != DocFileKind::Main, f.uploaded_at_us));
-        let last_main = stored.iter().filter(|f| f.kind == DocFileKind::Main).count();
+        let last_main = stored
+            .iter()
+            .filter(|f| f.kind == DocFileKind::Main)
+            .count();
         for (i, f) in stored.iter().enumerate() {
             let keep = match f.kind {
                 DocFileKind::Main => i + 1 == last_main,
@@ -1468,7 +1582,11 @@ impl App {
         if rec.edxml_document_id.as_deref() != Some(report.edxml_document_id.as_str()) {
             return Err(not_found());
         }
-        self.authorize(ctx, Action::RegisterDocument, Target::Agency(&rec.agency_path))?;
+        self.authorize(
+            ctx,
+            Action::RegisterDocument,
+            Target::Agency(&rec.agency_path),
+        )?;
         let from = nfc(&report.from);
         let events = self.store.document_events(rec.id).await?;
         let already = events.iter().any(|(_, e)| {
@@ -1501,7 +1619,13 @@ impl App {
     pub async fn document_view(&self, ctx: &Ctx, id: DocumentId) -> AppResult<DocumentView> {
         let rec = self.load(id).await?;
         self.authorize(ctx, Action::ViewDocuments, Target::Agency(&rec.agency_path))
-            .map_err(|e| if e.code == ErrorCode::Forbidden { not_found() } else { e })?;
+            .map_err(|e| {
+                if e.code == ErrorCode::Forbidden {
+                    not_found()
+                } else {
+                    e
+                }
+            })?;
         let today = local_date(self.now_us())?;
         Ok(DocumentView {
             overdue: rec.doc.is_overdue(today),
@@ -1686,7 +1810,9 @@ fn register_row(r: &DocumentRecord, today: NaiveDate, reply_number: Option<Strin
             arrival_date: None,
             arrival_number: None,
             author: None,
-            number: o.as_ref().and_then(|o| o.number.as_ref().map(|n| n.full.clone())),
+            number: o
+                .as_ref()
+                .and_then(|o| o.number.as_ref().map(|n| n.full.clone())),
             date: o.as_ref().and_then(|o| o.number.as_ref().map(|n| n.date)),
             type_name: d.fields.type_name.clone(),
             subject: d.fields.subject.clone(),
@@ -1721,7 +1847,9 @@ mod tests {
     fn words_fold_and_split() {
         assert_eq!(
             words("Công văn V/v phòng, chống dịch 05/QĐ-UBND"),
-            vec!["cong", "van", "v", "v", "phong", "chong", "dich", "05", "qd", "ubnd"]
+            vec![
+                "cong", "van", "v", "v", "phong", "chong", "dich", "05", "qd", "ubnd"
+            ]
         );
     }
 }

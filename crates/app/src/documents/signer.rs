@@ -11,8 +11,14 @@ use crate::error::AppResult;
 /// On whose behalf a signature is made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignAs {
-    Person { user: UserId, full_name: String },
-    Agency { agency: AgencyId, identifier: String },
+    Person {
+        user: UserId,
+        full_name: String,
+    },
+    Agency {
+        agency: AgencyId,
+        identifier: String,
+    },
 }
 
 #[async_trait]

@@ -113,8 +113,7 @@ pub struct DocumentWrite {
 
 /// Runs inside the saving transaction with the number drawn from the counter (if one was
 /// asked for) and returns what to write.
-pub type DocumentBuilder<'a> =
-    Box<dyn FnOnce(Option<u32>) -> AppResult<DocumentWrite> + Send + 'a>;
+pub type DocumentBuilder<'a> = Box<dyn FnOnce(Option<u32>) -> AppResult<DocumentWrite> + Send + 'a>;
 
 /// Which register page.
 #[derive(Debug, Clone)]
@@ -167,10 +166,8 @@ pub trait DocumentStore: Send + Sync {
     async fn document_events(&self, id: DocumentId) -> AppResult<Vec<(i64, DocumentEvent)>>;
     async fn document_files(&self, id: DocumentId) -> AppResult<Vec<DocumentFile>>;
     /// A register page (newest first) and the register's total for the year.
-    async fn documents_register(
-        &self,
-        f: &RegisterFilter,
-    ) -> AppResult<(Vec<DocumentRecord>, i64)>;
+    async fn documents_register(&self, f: &RegisterFilter)
+    -> AppResult<(Vec<DocumentRecord>, i64)>;
     /// Incoming documents of the subtree not done by their handling date, before `today`;
     /// most overdue first.
     async fn documents_overdue(

@@ -20,7 +20,7 @@ pub use number::{
     notation,
 };
 pub use state::{
-    Arrival, Command, DocState, Direction, Document, DocumentEvent, DocumentFields, EventKind,
+    Arrival, Command, Direction, DocState, Document, DocumentEvent, DocumentFields, EventKind,
     Handling, IncomingData, OutgoingData, ReceiverStatus, Recipient, Sender, SignerInfo,
 };
 pub use types::{DocumentType, DocumentTypes, SeriesRule, TypeLineError};

@@ -69,7 +69,10 @@ pub fn check_abbreviation(s: &str, field: &str) -> Result<String, DomainError> {
     if ok {
         Ok(s)
     } else {
-        Err(DomainError::field(ErrorCode::DocumentInvalidAbbreviation, field))
+        Err(DomainError::field(
+            ErrorCode::DocumentInvalidAbbreviation,
+            field,
+        ))
     }
 }
 

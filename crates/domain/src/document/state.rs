@@ -368,27 +368,39 @@ pub enum Command {
         handling_due: NaiveDate,
     },
     /// Từ chối tiếp nhận (returned to the sender).
-    Refuse { reason: String },
+    Refuse {
+        reason: String,
+    },
     /// A leader assigns (or re-assigns) the handling.
-    Assign { handling: Handling },
+    Assign {
+        handling: Handling,
+    },
     /// The handler starts.
     Start,
     /// The handler links the outgoing reply.
-    LinkReply { reply: DocumentId },
+    LinkReply {
+        reply: DocumentId,
+    },
     /// The handler completes (optionally naming the reply).
     Complete {
         reply: Option<DocumentId>,
         note: Option<String>,
     },
     /// Change the draft's fields (the caller sets them; this checks the state).
-    Edit { fields: DocumentFields },
+    Edit {
+        fields: DocumentFields,
+    },
     SubmitForReview,
-    SendBack { reason: String },
+    SendBack {
+        reason: String,
+    },
     SubmitForSignature,
     /// The signer's signature is recorded.
     Sign,
     /// The clerk numbers, dates and seals it (agency signature recorded).
-    Issue { number: IssuedNumber },
+    Issue {
+        number: IssuedNumber,
+    },
     /// A receiver's status 01–06 on an issued document.
     RecordStatus(ReceiverStatus),
 }
@@ -423,7 +435,10 @@ fn illegal(state: DocState, cmd: &Command) -> DomainError {
 fn reason(s: &str) -> Result<String, DomainError> {
     let r = nfc(s);
     if r.is_empty() {
-        Err(DomainError::field(ErrorCode::DocumentReasonRequired, "reason"))
+        Err(DomainError::field(
+            ErrorCode::DocumentReasonRequired,
+            "reason",
+        ))
     } else {
         Ok(r)
     }
@@ -530,7 +545,14 @@ impl Document {
         let state = self.state;
         match (self.direction, state, cmd) {
             // ---- incoming ----
-            (Direction::Incoming, S::Arrived, Command::Register { arrival, handling_due }) => {
+            (
+                Direction::Incoming,
+                S::Arrived,
+                Command::Register {
+                    arrival,
+                    handling_due,
+                },
+            ) => {
                 let inc = self.inc()?;
                 if handling_due < arrival.date {
                     return Err(DomainError::field(
@@ -549,7 +571,11 @@ impl Document {
                 self.state = S::Refused;
                 Ok(self.event(at, actor, EventKind::Refused, Some(r)))
             }
-            (Direction::Incoming, S::Registered | S::Assigned, Command::Assign { mut handling }) => {
+            (
+                Direction::Incoming,
+                S::Registered | S::Assigned,
+                Command::Assign { mut handling },
+            ) => {
                 if handling.lead_unit.is_none() && handling.lead_person.is_none() {
                     return Err(DomainError::field(
                         ErrorCode::DocumentHandlerRequired,
@@ -559,7 +585,10 @@ impl Document {
                 let inc = self.inc()?;
                 let arrival_date = inc.arrival.as_ref().map(|a| a.date);
                 if arrival_date.is_some_and(|d| handling.due < d) {
-                    return Err(DomainError::field(ErrorCode::DocumentInvalidDeadline, "due"));
+                    return Err(DomainError::field(
+                        ErrorCode::DocumentInvalidDeadline,
+                        "due",
+                    ));
                 }
                 handling.opinion = crate::text::nfc_opt(handling.opinion.as_deref());
                 handling.coordinators.sort();
@@ -742,7 +771,9 @@ mod tests {
     use chrono::TimeZone;
 
     fn t(h: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2024, 3, 4, h, 0, 0).single().unwrap_or_default()
+        Utc.with_ymd_and_hms(2024, 3, 4, h, 0, 0)
+            .single()
+            .unwrap_or_default()
     }
     fn day(d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2024, 3, d).unwrap_or_default()
@@ -776,7 +807,9 @@ mod tests {
             done_at: None,
             refusal: None,
         };
-        let (mut d, ev) = Document::arrived(fields(), data, None).map_err(|e| e.code).unwrap_or_else(|c| panic!("{c}"));
+        let (mut d, ev) = Document::arrived(fields(), data, None)
+            .map_err(|e| e.code)
+            .unwrap_or_else(|c| panic!("{c}"));
         assert_eq!(ev.status, Some(EdxmlStatus::Arrived));
         let e = d.apply(t(2), None, Command::Start).err().map(|e| e.code);
         assert_eq!(e, Some(ErrorCode::DocumentIllegalTransition));
@@ -807,7 +840,10 @@ mod tests {
                 },
             },
         );
-        assert_eq!(no_lead.err().map(|e| e.code), Some(ErrorCode::DocumentHandlerRequired));
+        assert_eq!(
+            no_lead.err().map(|e| e.code),
+            Some(ErrorCode::DocumentHandlerRequired)
+        );
         let ok = d.apply(
             t(3),
             None,
@@ -850,10 +886,17 @@ mod tests {
                 Some("draft:issue".into())
             ))
         );
-        let e = d.apply(t(2), None, Command::SendBack { reason: " ".into() }).err();
-        assert_eq!(e.map(|e| e.code), Some(ErrorCode::DocumentIllegalTransition));
+        let e = d
+            .apply(t(2), None, Command::SendBack { reason: " ".into() })
+            .err();
+        assert_eq!(
+            e.map(|e| e.code),
+            Some(ErrorCode::DocumentIllegalTransition)
+        );
         assert!(d.apply(t(2), None, Command::SubmitForReview).is_ok());
-        let e = d.apply(t(2), None, Command::SendBack { reason: " ".into() }).err();
+        let e = d
+            .apply(t(2), None, Command::SendBack { reason: " ".into() })
+            .err();
         assert_eq!(e.map(|e| e.code), Some(ErrorCode::DocumentReasonRequired));
         assert_eq!(d.state, DocState::InReview);
     }

@@ -112,7 +112,8 @@ impl DocumentTypes {
         match lines.next() {
             Some((_, h)) => {
                 let h = split_csv(h.trim_start_matches('\u{feff}').trim_end_matches('\r'));
-                if h.as_deref().map(|v| v.iter().map(|s| s.trim()).collect::<Vec<_>>())
+                if h.as_deref()
+                    .map(|v| v.iter().map(|s| s.trim()).collect::<Vec<_>>())
                     != Some(HEADER.to_vec())
                 {
                     return Err(vec![err(1, "header", ErrorCode::ImportFormat)]);
@@ -195,8 +196,11 @@ impl DocumentTypes {
             // Two rows of one code must not be in effect on the same day.
             let overlaps = rows.iter().any(|r| {
                 r.code == row.code
-                    && r.valid_from.is_none_or(|f| row.valid_to.is_none_or(|t| f <= t))
-                    && row.valid_from.is_none_or(|f| r.valid_to.is_none_or(|t| f <= t))
+                    && r.valid_from
+                        .is_none_or(|f| row.valid_to.is_none_or(|t| f <= t))
+                    && row
+                        .valid_from
+                        .is_none_or(|f| r.valid_to.is_none_or(|t| f <= t))
             });
             if overlaps {
                 errors.push(err(line, "valid_from", ErrorCode::DocumentTypesInvalid));
@@ -231,7 +235,11 @@ impl DocumentTypes {
     }
 
     /// The abbreviation of type `code` on `date` (`None` for Công văn and Thư công).
-    pub fn abbreviation_on(&self, code: &str, date: NaiveDate) -> Result<Option<&str>, DomainError> {
+    pub fn abbreviation_on(
+        &self,
+        code: &str,
+        date: NaiveDate,
+    ) -> Result<Option<&str>, DomainError> {
         Ok(self.on(code, date)?.abbreviation.as_deref())
     }
 
@@ -262,18 +270,32 @@ mod tests {
     fn bundled_table_parses_and_abbreviations_follow_the_date() {
         let t = DocumentTypes::parse(TABLE).unwrap_or_default();
         assert!(t.rows.len() > 30);
-        assert_eq!(t.abbreviation_on("quyet_dinh", d(2024, 1, 2)), Ok(Some("QĐ")));
-        assert_eq!(t.abbreviation_on("cong_van", d(2024, 1, 2)), Ok(None));
-        assert_eq!(t.abbreviation_on("giay_uy_quyen", d(2020, 3, 5)), Ok(Some("GUQ")));
-        assert_eq!(t.abbreviation_on("giay_uy_quyen", d(2020, 3, 4)), Ok(Some("UQ")));
-        assert_eq!(t.abbreviation_on("hop_dong", d(2024, 1, 2)), Ok(Some("HĐ")));
-        assert_eq!(t.abbreviation_on("huong_dan", d(2024, 1, 2)), Ok(Some("HD")));
         assert_eq!(
-            t.abbreviation_on("giay_di_duong", d(2021, 1, 1)).map_err(|e| e.code),
+            t.abbreviation_on("quyet_dinh", d(2024, 1, 2)),
+            Ok(Some("QĐ"))
+        );
+        assert_eq!(t.abbreviation_on("cong_van", d(2024, 1, 2)), Ok(None));
+        assert_eq!(
+            t.abbreviation_on("giay_uy_quyen", d(2020, 3, 5)),
+            Ok(Some("GUQ"))
+        );
+        assert_eq!(
+            t.abbreviation_on("giay_uy_quyen", d(2020, 3, 4)),
+            Ok(Some("UQ"))
+        );
+        assert_eq!(t.abbreviation_on("hop_dong", d(2024, 1, 2)), Ok(Some("HĐ")));
+        assert_eq!(
+            t.abbreviation_on("huong_dan", d(2024, 1, 2)),
+            Ok(Some("HD"))
+        );
+        assert_eq!(
+            t.abbreviation_on("giay_di_duong", d(2021, 1, 1))
+                .map_err(|e| e.code),
             Err(ErrorCode::DocumentTypeNotInEffect)
         );
         assert_eq!(
-            t.abbreviation_on("khong_co", d(2021, 1, 1)).map_err(|e| e.code),
+            t.abbreviation_on("khong_co", d(2021, 1, 1))
+                .map_err(|e| e.code),
             Err(ErrorCode::DocumentTypeUnknown)
         );
         assert_eq!(
@@ -281,7 +303,8 @@ mod tests {
             Ok(SeriesRule::LegalNormative)
         );
         assert_eq!(
-            t.by_name("cong van", d(2021, 1, 1)).map(|r| r.code.as_str()),
+            t.by_name("cong van", d(2021, 1, 1))
+                .map(|r| r.code.as_str()),
             Some("cong_van")
         );
     }
