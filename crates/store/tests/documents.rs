@@ -321,9 +321,24 @@ async fn whole_path_from_paper_to_the_receivers_register() {
             },
         ];
         let draft = app
-            .document_draft_create(&w.specialist, input)
+            .document_draft_create(&w.specialist, input.clone())
             .await
             .unwrap();
+        // A second version of the file and a better subject.
+        input.subject = "Về việc thành lập Đoàn kiểm tra công tác phòng, chống dịch".into();
+        input.main = Some(Upload::of_kind(
+            cqdt_domain::files::FileKind::Working,
+            "van-ban-v2.pdf",
+            pdf("bản 2"),
+        ));
+        let edited = app
+            .document_draft_edit(&w.specialist, draft.id, input)
+            .await
+            .unwrap();
+        assert_eq!(
+            edited.doc.fields.subject,
+            "Về việc thành lập Đoàn kiểm tra công tác phòng, chống dịch"
+        );
         app.document_submit_review(&w.specialist, draft.id)
             .await
             .unwrap();
@@ -371,6 +386,7 @@ async fn whole_path_from_paper_to_the_receivers_register() {
             kinds,
             vec![
                 DocFileKind::Main,
+                DocFileKind::Main,
                 DocFileKind::SignerSignature,
                 DocFileKind::AgencySignature
             ]
@@ -398,6 +414,19 @@ async fn whole_path_from_paper_to_the_receivers_register() {
             .unwrap();
         assert_eq!(package.number, "01/QĐ-UBND");
         assert_eq!(package.files.len(), 1);
+        assert_eq!(
+            package.files[0].bytes,
+            pdf("bản 2"),
+            "the current main file"
+        );
+        // Editing is for drafts only.
+        let mut late = w.draft("quyet_dinh", "Sửa sau khi ban hành");
+        late.agency_id = w.province.id;
+        let e = app
+            .document_draft_edit(&w.specialist, out.id, late)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::DocumentIllegalTransition);
         w.set(local(2024, 3, 5, 10, 0));
         let got = app
             .document_receive_package(&Ctx::cli(), package.clone())
