@@ -567,6 +567,19 @@ async fn numbering_per_year_and_series() {
         assert_eq!(World::number(&secret), "01/QĐ-UBND");
         // Secret documents never travel over the exchange.
         assert!(!secret.sent_electronic && secret.edxml_document_id.is_none());
+        // …and are not in the search index.
+        let found = w
+            .app
+            .documents_search(&w.clerk, w.province.id, "quyet dinh mat", None)
+            .await
+            .unwrap();
+        assert!(found.is_empty());
+        let found = w
+            .app
+            .documents_search(&w.clerk, w.province.id, "quyet dinh mot", None)
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1);
         let qppl = w
             .issued(w.draft("quyet_dinh_qppl", "Ban hành quy định"))
             .await;

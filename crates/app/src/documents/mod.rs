@@ -285,8 +285,12 @@ pub fn words(s: &str) -> Vec<String> {
 }
 
 /// The search terms of a document: type name, subject, numbers (with and without leading
-/// zeros), sender, and the text of its files.
+/// zeros), sender, and the text of its files. Secret documents are not indexed (their access
+/// rules are not modelled yet; they are found through the registers only).
 pub fn search_terms(doc: &Document, files: &[DocumentFile]) -> Vec<String> {
+    if doc.fields.secrecy.is_secret() {
+        return vec![];
+    }
     let mut texts: Vec<String> = vec![doc.fields.type_name.clone(), doc.fields.subject.clone()];
     if let Some(i) = &doc.incoming {
         texts.push(i.sender.name.clone());
