@@ -11,6 +11,7 @@ pub mod apikeys;
 pub mod audit;
 pub mod calendar;
 pub mod demo;
+pub mod documents;
 pub mod dossiers;
 pub mod error;
 pub mod files;

@@ -125,8 +125,9 @@ pub struct UserFilter {
     pub offset: i64,
 }
 
+/// `DocumentStore` (issue 5) is a separate port in `documents::store`; every store has it.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: crate::documents::DocumentStore + Send + Sync {
     /// Which backend: `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
     async fn ping(&self) -> AppResult<()>;

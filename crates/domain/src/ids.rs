@@ -33,5 +33,6 @@ id_type!(
     ProcedureId,
     DossierId,
     DraftId,
-    FileId
+    FileId,
+    DocumentId
 );

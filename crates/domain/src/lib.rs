@@ -5,6 +5,7 @@
 pub mod agency;
 pub mod audit;
 pub mod calendar;
+pub mod document;
 pub mod dossier;
 pub mod error;
 pub mod files;

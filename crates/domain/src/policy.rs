@@ -163,6 +163,10 @@ pub enum Action {
     Approve,
     /// Register, number and send documents.
     RegisterDocument,
+    /// Handle documents: draft outgoing ones, process incoming ones assigned to the unit.
+    HandleDocument,
+    /// Read documents, their registers, searches and figures.
+    ViewDocuments,
     /// Prepare meetings.
     ManageMeeting,
     /// Enter and submit indicator figures.
@@ -178,7 +182,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 22] = [
         Action::ViewAgencies,
         Action::ManageAgency,
         Action::ManageRootAgency,
@@ -194,6 +198,8 @@ impl Action {
         Action::ProcessDossier,
         Action::Approve,
         Action::RegisterDocument,
+        Action::HandleDocument,
+        Action::ViewDocuments,
         Action::ManageMeeting,
         Action::EnterIndicators,
         Action::ViewDashboard,
@@ -221,6 +227,10 @@ impl Action {
             Action::ProcessDossier => &[Specialist, Leader],
             Action::Approve => &[Leader],
             Action::RegisterDocument => &[Clerk],
+            Action::HandleDocument => &[Specialist, Leader],
+            Action::ViewDocuments => {
+                &[Clerk, Specialist, Leader, StatisticsOfficer, ProvinceViewer]
+            }
             Action::ManageMeeting => &[MeetingSecretary],
             Action::EnterIndicators => &[StatisticsOfficer],
             Action::ViewDashboard => &[ProvinceViewer, Leader, Administrator],

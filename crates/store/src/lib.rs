@@ -7,6 +7,7 @@
 
 mod blobs;
 mod sql;
+mod sql_documents;
 pub mod testing;
 
 use cqdt_app::{AppError, AppResult};

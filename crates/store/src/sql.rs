@@ -193,7 +193,8 @@ macro_rules! sql_store {
 
             /// Append one chained audit entry inside the caller's transaction. The `UPDATE` of
             /// the head row takes the write lock first, so entries are numbered without gaps.
-            async fn append(tx: &mut sqlx::Transaction<'_, $db>, d: &AuditDraft) -> AppResult<()> {
+            /// `pub(crate)`: the documents' storage (`sql_documents.rs`) writes through it too.
+            pub(crate) async fn append(tx: &mut sqlx::Transaction<'_, $db>, d: &AuditDraft) -> AppResult<()> {
                 let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
                     .fetch_one(&mut **tx)
                     .await
@@ -239,8 +240,9 @@ macro_rules! sql_store {
                 Ok(())
             }
 
-            /// Put side effects in the outbox inside the caller's transaction.
-            async fn enqueue(tx: &mut sqlx::Transaction<'_, $db>, items: &[NewOutbox]) -> AppResult<()> {
+            /// Put side effects in the outbox inside the caller's transaction (also used by
+            /// `sql_documents.rs`).
+            pub(crate) async fn enqueue(tx: &mut sqlx::Transaction<'_, $db>, items: &[NewOutbox]) -> AppResult<()> {
                 for m in items {
                     sqlx::query(&format!(
                         "INSERT INTO outbox (id, idempotency_key, topic, payload, created_at_us, available_at_us, attempts) VALUES ($1, $2, $3, $4, $5, $5, 0)"

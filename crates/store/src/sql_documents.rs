@@ -1,0 +1,739 @@
+//! The SQL behind the `DocumentStore` port (issue 5), written once for both backends like
+//! `sql.rs` (whose audit `append` and outbox `enqueue` it calls inside its transactions).
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use cqdt_app::documents::{
+    CounterKey, DocFileKind, DocumentBuilder, DocumentFigures, DocumentFile, DocumentRecord,
+    DocumentStore, DocumentWrite, RegisterFilter,
+};
+use cqdt_app::store::{AuditDraft, path_string};
+use cqdt_app::{AppError, AppResult};
+use cqdt_domain::ErrorCode;
+use cqdt_domain::document::{Direction, DocState, Document, DocumentEvent, InChannel, Tier};
+use cqdt_domain::ids::{AgencyId, DocumentId, FileId, UserId};
+use sqlx::Row;
+
+use crate::db_err;
+use crate::sql::{PgStore, SqliteStore};
+
+const REC_COLS: &str = "id, agency_id, agency_path, agency_tier, body, edxml_document_id, source_document_id, sent_electronic, created_by, version, created_at_us, updated_at_us";
+const FILE_COLS: &str =
+    "id, document_id, kind, name, file_type, size, sha256, body_text, uploaded_by, uploaded_at_us";
+/// Terms per INSERT statement.
+const TERM_CHUNK: usize = 400;
+
+fn corrupt(what: &str) -> AppError {
+    AppError::internal(format!("stored value is not valid: {what}"))
+}
+
+fn uuid_of(s: &str) -> AppResult<uuid::Uuid> {
+    uuid::Uuid::parse_str(s).map_err(|_| corrupt("uuid"))
+}
+
+fn path_of(s: &str) -> AppResult<Vec<AgencyId>> {
+    s.split('/')
+        .filter(|p| !p.is_empty())
+        .map(|p| uuid_of(p).map(AgencyId))
+        .collect()
+}
+
+fn date_text(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+/// `s` with the LIKE wildcards escaped (for `LIKE … ESCAPE '\'`).
+fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The first string after every string starting with `prefix` (terms are folded words of
+/// letters and digits; compared byte-wise on both databases).
+fn prefix_end(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        if let Some(next) = char::from_u32(last as u32 + 1) {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+/// The queried columns of a document, derived from the record.
+struct Cols {
+    status_code: Option<i64>,
+    number_notation: Option<String>,
+    doc_date: Option<String>,
+    signer_name: Option<String>,
+    channel: Option<&'static str>,
+    sender_name: Option<String>,
+    sender_identifier: Option<String>,
+    series: Option<String>,
+    reg_year: Option<i64>,
+    reg_number: Option<i64>,
+    /// When first entered in its register (kept once set).
+    registered_at_us: Option<i64>,
+    registered_date: Option<String>,
+    handling_due: Option<String>,
+    lead_unit_id: Option<String>,
+    lead_person_id: Option<String>,
+    done_at_us: Option<i64>,
+    reply_to_id: Option<String>,
+    reply_id: Option<String>,
+    signer_signed: bool,
+    agency_signed: bool,
+    body: String,
+}
+
+fn cols(r: &DocumentRecord) -> AppResult<Cols> {
+    let d = &r.doc;
+    let body = serde_json::to_string(d).map_err(|e| AppError::internal(e.to_string()))?;
+    let mut c = Cols {
+        status_code: d.edxml_status().map(|s| i64::from(s.code())),
+        number_notation: None,
+        doc_date: None,
+        signer_name: d.fields.signer.as_ref().map(|s| s.full_name.clone()),
+        channel: None,
+        sender_name: None,
+        sender_identifier: None,
+        series: None,
+        reg_year: None,
+        reg_number: None,
+        registered_at_us: None,
+        registered_date: None,
+        handling_due: None,
+        lead_unit_id: None,
+        lead_person_id: None,
+        done_at_us: None,
+        reply_to_id: None,
+        reply_id: None,
+        signer_signed: false,
+        agency_signed: false,
+        body,
+    };
+    if let Some(i) = &d.incoming {
+        c.number_notation = i.sender_number.clone();
+        c.doc_date = i.sender_date.map(date_text);
+        c.channel = Some(match i.channel {
+            InChannel::Electronic => "electronic",
+            InChannel::Paper => "paper",
+        });
+        c.sender_name = Some(i.sender.name.clone());
+        c.sender_identifier = i.sender.identifier.clone();
+        if let Some(a) = &i.arrival {
+            c.series = Some("den".into());
+            c.reg_year = Some(i64::from(a.year));
+            c.reg_number = Some(i64::from(a.number));
+            c.registered_at_us = Some(r.updated_at_us);
+            c.registered_date = Some(date_text(a.date));
+        }
+        c.handling_due = i.handling_due.map(date_text);
+        c.lead_unit_id = i
+            .handling
+            .as_ref()
+            .and_then(|h| h.lead_unit.map(|a| a.to_string()));
+        c.lead_person_id = i
+            .handling
+            .as_ref()
+            .and_then(|h| h.lead_person.map(|u| u.to_string()));
+        c.done_at_us = i.done_at.map(|t| t.timestamp_micros());
+        c.reply_id = i.reply.map(|x| x.to_string());
+    }
+    if let Some(o) = &d.outgoing {
+        if let Some(n) = &o.number {
+            c.number_notation = Some(n.full.clone());
+            c.doc_date = Some(date_text(n.date));
+            c.series = Some(n.series.clone());
+            c.reg_year = Some(i64::from(n.year));
+            c.reg_number = Some(i64::from(n.number));
+            c.registered_at_us = Some(
+                o.issued_at
+                    .map_or(r.updated_at_us, |t| t.timestamp_micros()),
+            );
+            c.registered_date = Some(date_text(n.date));
+        }
+        c.reply_to_id = o.reply_to.map(|x| x.to_string());
+        c.signer_signed = o.signer_signed;
+        c.agency_signed = o.agency_signed;
+    }
+    Ok(c)
+}
+
+macro_rules! sql_documents {
+    ($store:ident, $db:ty, $row:ty) => {
+        impl $store {
+            fn document_from(r: &$row) -> AppResult<DocumentRecord> {
+                let g = |c: &str| r.try_get::<Option<String>, _>(c).map_err(db_err);
+                let body: String = r.try_get("body").map_err(db_err)?;
+                let doc: Document =
+                    serde_json::from_str(&body).map_err(|_| corrupt("document body"))?;
+                Ok(DocumentRecord {
+                    id: DocumentId(uuid_of(&r.try_get::<String, _>("id").map_err(db_err)?)?),
+                    agency_id: AgencyId(uuid_of(
+                        &r.try_get::<String, _>("agency_id").map_err(db_err)?,
+                    )?),
+                    agency_path: path_of(&r.try_get::<String, _>("agency_path").map_err(db_err)?)?,
+                    agency_tier: Tier::parse(&r.try_get::<String, _>("agency_tier").map_err(db_err)?)
+                        .ok_or_else(|| corrupt("tier"))?,
+                    doc,
+                    edxml_document_id: g("edxml_document_id")?,
+                    source_document_id: g("source_document_id")?
+                        .map(|s| uuid_of(&s).map(DocumentId))
+                        .transpose()?,
+                    sent_electronic: r.try_get("sent_electronic").map_err(db_err)?,
+                    created_by: g("created_by")?
+                        .map(|s| uuid_of(&s).map(UserId))
+                        .transpose()?,
+                    version: r.try_get("version").map_err(db_err)?,
+                    created_at_us: r.try_get("created_at_us").map_err(db_err)?,
+                    updated_at_us: r.try_get("updated_at_us").map_err(db_err)?,
+                })
+            }
+
+            fn document_file_from(r: &$row) -> AppResult<DocumentFile> {
+                let g = |c: &str| r.try_get::<Option<String>, _>(c).map_err(db_err);
+                Ok(DocumentFile {
+                    id: FileId(uuid_of(&r.try_get::<String, _>("id").map_err(db_err)?)?),
+                    document_id: DocumentId(uuid_of(
+                        &r.try_get::<String, _>("document_id").map_err(db_err)?,
+                    )?),
+                    kind: DocFileKind::parse(&r.try_get::<String, _>("kind").map_err(db_err)?)
+                        .ok_or_else(|| corrupt("document file kind"))?,
+                    name: r.try_get("name").map_err(db_err)?,
+                    file_type: r.try_get("file_type").map_err(db_err)?,
+                    size: r.try_get("size").map_err(db_err)?,
+                    sha256: r.try_get("sha256").map_err(db_err)?,
+                    text: g("body_text")?,
+                    uploaded_by: g("uploaded_by")?
+                        .map(|s| uuid_of(&s).map(UserId))
+                        .transpose()?,
+                    uploaded_at_us: r.try_get("uploaded_at_us").map_err(db_err)?,
+                })
+            }
+
+            async fn documents_where(
+                &self,
+                where_sql: &str,
+                binds: &[String],
+                tail: &str,
+            ) -> AppResult<Vec<DocumentRecord>> {
+                let sql = format!("SELECT {REC_COLS} FROM documents d WHERE {where_sql} {tail}");
+                let mut q = sqlx::query(&sql);
+                for b in binds {
+                    q = q.bind(b.as_str());
+                }
+                let rows = q.fetch_all(&self.pool).await.map_err(db_err)?;
+                rows.iter().map(Self::document_from).collect()
+            }
+
+            async fn count_where(&self, where_sql: &str, binds: &[String]) -> AppResult<i64> {
+                let sql = format!("SELECT COUNT(*) FROM documents d WHERE {where_sql}");
+                let mut q = sqlx::query_scalar::<_, i64>(&sql);
+                for b in binds {
+                    q = q.bind(b.as_str());
+                }
+                q.fetch_one(&self.pool).await.map_err(db_err)
+            }
+
+            /// Row, events, files, recipients and terms of one save.
+            async fn write_document(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                expected_version: Option<i64>,
+                w: &DocumentWrite,
+            ) -> AppResult<i64> {
+                let r = &w.record;
+                let c = cols(r)?;
+                let id = r.id.to_string();
+                let version = match expected_version {
+                    None => {
+                        sqlx::query(&format!(
+                            "INSERT INTO documents (id, direction, agency_id, agency_path, agency_tier, state, status_code, type_code, \
+                             type_name, subject, number_notation, doc_date, signer_name, urgency, secrecy, channel, sender_name, \
+                             sender_identifier, series, reg_year, reg_number, registered_at_us, registered_date, handling_due, \
+                             lead_unit_id, lead_person_id, done_at_us, reply_to_id, reply_id, signer_signed, agency_signed, \
+                             sent_electronic, edxml_document_id, source_document_id, body, version, created_by, created_at_us, \
+                             updated_at_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+                             $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, \
+                             $38, $39)"
+                        ))
+                        .bind(&id)
+                        .bind(r.doc.direction.as_str())
+                        .bind(r.agency_id.to_string())
+                        .bind(path_string(&r.agency_path))
+                        .bind(r.agency_tier.as_str())
+                        .bind(r.doc.state.as_str())
+                        .bind(c.status_code)
+                        .bind(&r.doc.fields.type_code)
+                        .bind(&r.doc.fields.type_name)
+                        .bind(&r.doc.fields.subject)
+                        .bind(&c.number_notation)
+                        .bind(&c.doc_date)
+                        .bind(&c.signer_name)
+                        .bind(i64::from(r.doc.fields.urgency.priority()))
+                        .bind(i64::from(r.doc.fields.secrecy.level()))
+                        .bind(c.channel)
+                        .bind(&c.sender_name)
+                        .bind(&c.sender_identifier)
+                        .bind(&c.series)
+                        .bind(c.reg_year)
+                        .bind(c.reg_number)
+                        .bind(c.registered_at_us)
+                        .bind(&c.registered_date)
+                        .bind(&c.handling_due)
+                        .bind(&c.lead_unit_id)
+                        .bind(&c.lead_person_id)
+                        .bind(c.done_at_us)
+                        .bind(&c.reply_to_id)
+                        .bind(&c.reply_id)
+                        .bind(c.signer_signed)
+                        .bind(c.agency_signed)
+                        .bind(r.sent_electronic)
+                        .bind(&r.edxml_document_id)
+                        .bind(r.source_document_id.map(|s| s.to_string()))
+                        .bind(&c.body)
+                        .bind(r.version)
+                        .bind(r.created_by.map(|u| u.to_string()))
+                        .bind(r.created_at_us)
+                        .bind(r.updated_at_us)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(db_err)?;
+                        r.version
+                    }
+                    Some(v) => {
+                        let n = sqlx::query(
+                            "UPDATE documents SET state = $3, status_code = $4, type_code = $5, type_name = $6, subject = $7, \
+                             number_notation = $8, doc_date = $9, signer_name = $10, urgency = $11, secrecy = $12, \
+                             series = $13, reg_year = $14, reg_number = $15, \
+                             registered_at_us = COALESCE(registered_at_us, $16), registered_date = $17, handling_due = $18, \
+                             lead_unit_id = $19, lead_person_id = $20, done_at_us = $21, reply_to_id = $22, reply_id = $23, \
+                             signer_signed = $24, agency_signed = $25, sent_electronic = $26, edxml_document_id = $27, \
+                             body = $28, updated_at_us = $29, version = version + 1 WHERE id = $1 AND version = $2",
+                        )
+                        .bind(&id)
+                        .bind(v)
+                        .bind(r.doc.state.as_str())
+                        .bind(c.status_code)
+                        .bind(&r.doc.fields.type_code)
+                        .bind(&r.doc.fields.type_name)
+                        .bind(&r.doc.fields.subject)
+                        .bind(&c.number_notation)
+                        .bind(&c.doc_date)
+                        .bind(&c.signer_name)
+                        .bind(i64::from(r.doc.fields.urgency.priority()))
+                        .bind(i64::from(r.doc.fields.secrecy.level()))
+                        .bind(&c.series)
+                        .bind(c.reg_year)
+                        .bind(c.reg_number)
+                        .bind(c.registered_at_us)
+                        .bind(&c.registered_date)
+                        .bind(&c.handling_due)
+                        .bind(&c.lead_unit_id)
+                        .bind(&c.lead_person_id)
+                        .bind(c.done_at_us)
+                        .bind(&c.reply_to_id)
+                        .bind(&c.reply_id)
+                        .bind(c.signer_signed)
+                        .bind(c.agency_signed)
+                        .bind(r.sent_electronic)
+                        .bind(&r.edxml_document_id)
+                        .bind(&c.body)
+                        .bind(r.updated_at_us)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(db_err)?
+                        .rows_affected();
+                        if n == 0 {
+                            return Err(AppError::new(ErrorCode::StorageConflict)
+                                .with_detail("document version"));
+                        }
+                        v + 1
+                    }
+                };
+                // Events after the stored ones.
+                let last: i64 = sqlx::query_scalar(
+                    "SELECT COALESCE(MAX(seq), 0) FROM document_events WHERE document_id = $1",
+                )
+                .bind(&id)
+                .fetch_one(&mut **tx)
+                .await
+                .map_err(db_err)?;
+                for (k, e) in w.events.iter().enumerate() {
+                    sqlx::query(
+                        "INSERT INTO document_events (document_id, seq, at_us, actor, kind, state, status_code, payload) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(&id)
+                    .bind(last + k as i64 + 1)
+                    .bind(e.at.timestamp_micros())
+                    .bind(e.actor.map(|u| format!("user:{u}")))
+                    .bind(e.kind.as_str())
+                    .bind(e.state.as_str())
+                    .bind(e.status.map(|s| i64::from(s.code())))
+                    .bind(serde_json::to_string(e).map_err(|e| AppError::internal(e.to_string()))?)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db_err)?;
+                }
+                for f in &w.files {
+                    sqlx::query(&format!(
+                        "INSERT INTO document_files ({FILE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+                    ))
+                    .bind(f.id.to_string())
+                    .bind(&id)
+                    .bind(f.kind.as_str())
+                    .bind(&f.name)
+                    .bind(&f.file_type)
+                    .bind(f.size)
+                    .bind(&f.sha256)
+                    .bind(&f.text)
+                    .bind(f.uploaded_by.map(|u| u.to_string()))
+                    .bind(f.uploaded_at_us)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db_err)?;
+                }
+                if let Some(o) = &r.doc.outgoing {
+                    sqlx::query("DELETE FROM document_recipients WHERE document_id = $1")
+                        .bind(&id)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(db_err)?;
+                    for (k, rc) in o.recipients.iter().enumerate() {
+                        sqlx::query(
+                            "INSERT INTO document_recipients (document_id, seq, agency_id, identifier, name, tier, electronic) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                        )
+                        .bind(&id)
+                        .bind(k as i64 + 1)
+                        .bind(rc.agency_id.map(|a| a.to_string()))
+                        .bind(&rc.identifier)
+                        .bind(&rc.name)
+                        .bind(rc.tier.map(|t| t.as_str()))
+                        .bind(rc.electronic())
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(db_err)?;
+                    }
+                }
+                sqlx::query("DELETE FROM document_terms WHERE document_id = $1")
+                    .bind(&id)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db_err)?;
+                for chunk in w.terms.chunks(TERM_CHUNK) {
+                    let values: Vec<String> =
+                        (0..chunk.len()).map(|k| format!("(${}, $1)", k + 2)).collect();
+                    let sql = format!(
+                        "INSERT INTO document_terms (term, document_id) VALUES {} ON CONFLICT DO NOTHING",
+                        values.join(", ")
+                    );
+                    let mut q = sqlx::query(&sql).bind(&id);
+                    for t in chunk {
+                        q = q.bind(t.as_str());
+                    }
+                    q.execute(&mut **tx).await.map_err(db_err)?;
+                }
+                Ok(version)
+            }
+        }
+
+        #[async_trait]
+        impl DocumentStore for $store {
+            async fn document_save(
+                &self,
+                expected_version: Option<i64>,
+                audit: &AuditDraft,
+                counter: Option<&CounterKey>,
+                build: DocumentBuilder<'_>,
+            ) -> AppResult<DocumentRecord> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                Self::append(&mut tx, audit).await?;
+                let number = match counter {
+                    None => None,
+                    Some(k) => {
+                        let last: i64 = sqlx::query_scalar(
+                            "INSERT INTO document_counters (agency_id, year, series, last) VALUES ($1, $2, $3, 1) \
+                             ON CONFLICT (agency_id, year, series) DO UPDATE SET last = document_counters.last + 1 \
+                             RETURNING last",
+                        )
+                        .bind(k.agency_id.to_string())
+                        .bind(i64::from(k.year))
+                        .bind(&k.series)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                        Some(u32::try_from(last).map_err(|_| {
+                            AppError::new(ErrorCode::DocumentNumberOutOfRange)
+                        })?)
+                    }
+                };
+                let w = build(number)?;
+                let version = Self::write_document(&mut tx, expected_version, &w).await?;
+                Self::enqueue(&mut tx, &w.outbox).await?;
+                tx.commit().await.map_err(db_err)?;
+                let mut rec = w.record;
+                rec.version = version;
+                Ok(rec)
+            }
+
+            async fn document_get(&self, id: DocumentId) -> AppResult<Option<DocumentRecord>> {
+                Ok(self
+                    .documents_where("d.id = $1", &[id.to_string()], "")
+                    .await?
+                    .pop())
+            }
+
+            async fn document_by_edxml(
+                &self,
+                direction: Direction,
+                agency: Option<AgencyId>,
+                edxml_document_id: &str,
+            ) -> AppResult<Option<DocumentRecord>> {
+                let mut binds = vec![edxml_document_id.to_string(), direction.as_str().to_string()];
+                let mut w = "d.edxml_document_id = $1 AND d.direction = $2".to_string();
+                if let Some(a) = agency {
+                    binds.push(a.to_string());
+                    w.push_str(" AND d.agency_id = $3");
+                }
+                Ok(self
+                    .documents_where(&w, &binds, "ORDER BY d.created_at_us LIMIT 1")
+                    .await?
+                    .pop())
+            }
+
+            async fn document_events(&self, id: DocumentId) -> AppResult<Vec<(i64, DocumentEvent)>> {
+                let rows = sqlx::query(
+                    "SELECT seq, payload FROM document_events WHERE document_id = $1 ORDER BY seq",
+                )
+                .bind(id.to_string())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                rows.iter()
+                    .map(|r| {
+                        let seq: i64 = r.try_get("seq").map_err(db_err)?;
+                        let payload: String = r.try_get("payload").map_err(db_err)?;
+                        let e = serde_json::from_str(&payload)
+                            .map_err(|_| corrupt("document event"))?;
+                        Ok((seq, e))
+                    })
+                    .collect()
+            }
+
+            async fn document_files(&self, id: DocumentId) -> AppResult<Vec<DocumentFile>> {
+                let rows = sqlx::query(&format!(
+                    "SELECT {FILE_COLS} FROM document_files WHERE document_id = $1 ORDER BY uploaded_at_us, id"
+                ))
+                .bind(id.to_string())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                rows.iter().map(Self::document_file_from).collect()
+            }
+
+            async fn documents_register(
+                &self,
+                f: &RegisterFilter,
+            ) -> AppResult<(Vec<DocumentRecord>, i64)> {
+                let binds = vec![
+                    f.agency_id.to_string(),
+                    f.direction.as_str().to_string(),
+                    f.year.to_string(),
+                ];
+                // The year is bound as text and cast, so one bind type serves every query.
+                let w = "d.agency_id = $1 AND d.direction = $2 AND d.reg_year = CAST($3 AS BIGINT)";
+                let items = self
+                    .documents_where(
+                        w,
+                        &binds,
+                        &format!(
+                            "ORDER BY d.registered_at_us DESC, d.id DESC LIMIT {} OFFSET {}",
+                            f.limit.max(0),
+                            f.offset.max(0)
+                        ),
+                    )
+                    .await?;
+                let total = self.count_where(w, &binds).await?;
+                Ok((items, total))
+            }
+
+            async fn documents_overdue(
+                &self,
+                path_prefix: &str,
+                today: NaiveDate,
+                limit: i64,
+                offset: i64,
+            ) -> AppResult<(Vec<DocumentRecord>, i64)> {
+                let binds = vec![
+                    format!("{}%", like_escape(path_prefix)),
+                    date_text(today),
+                    DocState::Registered.as_str().to_string(),
+                    DocState::Assigned.as_str().to_string(),
+                    DocState::InProgress.as_str().to_string(),
+                ];
+                let w = "d.state IN ($3, $4, $5) AND d.agency_path LIKE $1 ESCAPE '\\' \
+                         AND d.handling_due IS NOT NULL AND d.handling_due < $2";
+                let items = self
+                    .documents_where(
+                        w,
+                        &binds,
+                        &format!(
+                            "ORDER BY d.handling_due, d.id LIMIT {} OFFSET {}",
+                            limit.max(0),
+                            offset.max(0)
+                        ),
+                    )
+                    .await?;
+                let total = self.count_where(w, &binds).await?;
+                Ok((items, total))
+            }
+
+            async fn documents_search(
+                &self,
+                path_prefix: &str,
+                terms: &[String],
+                prefix: Option<&str>,
+                limit: i64,
+            ) -> AppResult<Vec<DocumentRecord>> {
+                let mut binds = vec![format!("{}%", like_escape(path_prefix))];
+                let mut parts = Vec::new();
+                for t in terms {
+                    binds.push(t.clone());
+                    parts.push(format!(
+                        "SELECT document_id FROM document_terms WHERE term = ${}",
+                        binds.len()
+                    ));
+                }
+                if let Some(p) = prefix.filter(|p| !p.is_empty()) {
+                    binds.push(p.to_string());
+                    let lo = binds.len();
+                    match prefix_end(p) {
+                        Some(hi) => {
+                            binds.push(hi);
+                            parts.push(format!(
+                                "SELECT document_id FROM document_terms WHERE term >= ${lo} AND term < ${}",
+                                binds.len()
+                            ));
+                        }
+                        None => parts.push(format!(
+                            "SELECT document_id FROM document_terms WHERE term >= ${lo}"
+                        )),
+                    }
+                }
+                if parts.is_empty() {
+                    return Ok(vec![]);
+                }
+                let w = format!(
+                    "d.id IN ({}) AND d.agency_path LIKE $1 ESCAPE '\\'",
+                    parts.join(" INTERSECT ")
+                );
+                self.documents_where(
+                    &w,
+                    &binds,
+                    &format!("ORDER BY d.created_at_us DESC, d.id DESC LIMIT {}", limit.max(0)),
+                )
+                .await
+            }
+
+            async fn document_figures(
+                &self,
+                path_prefix: &str,
+                from: NaiveDate,
+                to: NaiveDate,
+            ) -> AppResult<DocumentFigures> {
+                let like = format!("{}%", like_escape(path_prefix));
+                let row = sqlx::query(
+                    "SELECT \
+                     COALESCE(SUM(CASE WHEN d.direction = 'outgoing' THEN 1 ELSE 0 END), 0) AS issued, \
+                     COALESCE(SUM(CASE WHEN d.direction = 'outgoing' AND d.sent_electronic THEN 1 ELSE 0 END), 0) AS issued_electronic, \
+                     COALESCE(SUM(CASE WHEN d.direction = 'outgoing' AND d.signer_signed AND d.agency_signed THEN 1 ELSE 0 END), 0) AS both_signatures, \
+                     COALESCE(SUM(CASE WHEN d.direction = 'incoming' THEN 1 ELSE 0 END), 0) AS received, \
+                     COALESCE(SUM(CASE WHEN d.direction = 'incoming' AND d.channel = 'electronic' THEN 1 ELSE 0 END), 0) AS received_electronic \
+                     FROM documents d WHERE d.agency_path LIKE $1 ESCAPE '\\' AND d.registered_date >= $2 AND d.registered_date <= $3",
+                )
+                .bind(&like)
+                .bind(date_text(from))
+                .bind(date_text(to))
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db_err)?;
+                let pair = sqlx::query(
+                    "SELECT COUNT(*) AS total, \
+                     COALESCE(SUM(CASE WHEN r.electronic THEN 1 ELSE 0 END), 0) AS electronic \
+                     FROM document_recipients r JOIN documents d ON d.id = r.document_id \
+                     WHERE d.agency_path LIKE $1 ESCAPE '\\' AND d.registered_date >= $2 AND d.registered_date <= $3 \
+                     AND d.direction = 'outgoing' AND d.agency_tier = 'province' AND r.tier = 'district'",
+                )
+                .bind(&like)
+                .bind(date_text(from))
+                .bind(date_text(to))
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db_err)?;
+                let n = |r: &$row, c: &str| r.try_get::<i64, _>(c).map_err(db_err);
+                Ok(DocumentFigures {
+                    issued: n(&row, "issued")?,
+                    issued_electronic: n(&row, "issued_electronic")?,
+                    issued_both_signatures: n(&row, "both_signatures")?,
+                    received: n(&row, "received")?,
+                    received_electronic: n(&row, "received_electronic")?,
+                    province_to_district: n(&pair, "total")?,
+                    province_to_district_electronic: n(&pair, "electronic")?,
+                })
+            }
+
+            async fn document_issuer_get(&self, agency: AgencyId) -> AppResult<Option<String>> {
+                sqlx::query_scalar("SELECT abbreviation FROM document_issuers WHERE agency_id = $1")
+                    .bind(agency.to_string())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db_err)
+            }
+
+            async fn document_issuer_set(
+                &self,
+                agency: AgencyId,
+                abbreviation: &str,
+                at_us: i64,
+                audit: &AuditDraft,
+            ) -> AppResult<()> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                Self::append(&mut tx, audit).await?;
+                sqlx::query(
+                    "INSERT INTO document_issuers (agency_id, abbreviation, updated_at_us) VALUES ($1, $2, $3) \
+                     ON CONFLICT (agency_id) DO UPDATE SET abbreviation = $2, updated_at_us = $3",
+                )
+                .bind(agency.to_string())
+                .bind(abbreviation)
+                .bind(at_us)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                tx.commit().await.map_err(db_err)
+            }
+        }
+    };
+}
+
+sql_documents!(SqliteStore, sqlx::Sqlite, sqlx::sqlite::SqliteRow);
+sql_documents!(PgStore, sqlx::Postgres, sqlx::postgres::PgRow);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_ranges() {
+        assert_eq!(prefix_end("dic").as_deref(), Some("did"));
+        assert_eq!(prefix_end("a9").as_deref(), Some("a:"));
+    }
+}

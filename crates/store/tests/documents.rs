@@ -1,0 +1,883 @@
+//! Document use cases on SQLite and on PostgreSQL (when TEST_DATABASE_URL is set): the whole
+//! path from a paper incoming document to a reply issued, delivered to another agency's inbox,
+//! registered there and its status recorded on the sender's document; numbering per year and
+//! series; concurrent issuing; search; overdue; figures; refusals.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use cqdt_app::accounts::StaffInput;
+use cqdt_app::audit::VerifyOutcome;
+use cqdt_app::documents::{
+    AssignInput, Book, DocFileKind, DraftInput, FakeSigner, PaperIncoming, RecipientInput,
+    RegisterQuery, StatusReport,
+};
+use cqdt_app::files::Upload;
+use cqdt_app::ports::{FakeClock, FakeIds};
+use cqdt_app::{App, AppConfig, Ctx};
+use cqdt_domain::ErrorCode;
+use cqdt_domain::agency::Agency;
+use cqdt_domain::calendar::from_local;
+use cqdt_domain::document::{DocState, EdxmlStatus, EventKind, Secrecy, Urgency};
+use cqdt_domain::ids::DocumentId;
+use cqdt_store::testing::TestDb;
+
+fn local(y: i32, m: u32, d: u32, h: u32, mi: u32) -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(y, m, d)
+        .unwrap()
+        .and_hms_opt(h, mi, 0)
+        .unwrap()
+}
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+fn us(t: NaiveDateTime) -> i64 {
+    from_local(t).timestamp_micros()
+}
+
+fn pdf(text: &str) -> Vec<u8> {
+    format!("%PDF-1.4\n% {text}\n%%EOF\n").into_bytes()
+}
+
+struct World {
+    app: App,
+    clock: Arc<FakeClock>,
+    /// UBND tỉnh (000.00.00.H53): clerk, leader, specialist.
+    clerk: Ctx,
+    leader: Ctx,
+    specialist: Ctx,
+    /// UBND thành phố Tây Ninh (000.00.20.H53, district level): its clerk.
+    city_clerk: Ctx,
+    viewer: Ctx,
+    province: Agency,
+    city: Agency,
+}
+
+impl World {
+    fn set(&self, t: NaiveDateTime) {
+        self.clock.0.store(us(t), Ordering::SeqCst);
+    }
+
+    fn paper(&self, subject: &str, urgency: Urgency) -> PaperIncoming {
+        PaperIncoming {
+            agency_id: self.province.id,
+            type_code: "cong_van".into(),
+            subject: subject.into(),
+            sender_name: "Bộ Y tế".into(),
+            sender_identifier: Some("000.00.00.G16".into()),
+            sender_number: Some("1234/BYT-DP".into()),
+            sender_date: Some(day(2024, 3, 1)),
+            signer: None,
+            urgency,
+            secrecy: Secrecy::None,
+            handling_days: None,
+            scans: vec![Upload::of_kind(
+                cqdt_domain::files::FileKind::Working,
+                "scan.pdf",
+                pdf(subject),
+            )],
+        }
+    }
+
+    fn draft(&self, type_code: &str, subject: &str) -> DraftInput {
+        DraftInput {
+            agency_id: self.province.id,
+            type_code: type_code.into(),
+            subject: subject.into(),
+            signer: Some(cqdt_domain::document::SignerInfo {
+                competence: Some("TM. ỦY BAN NHÂN DÂN".into()),
+                position: Some("CHỦ TỊCH".into()),
+                full_name: "Phạm Thị Lãnh".into(),
+            }),
+            urgency: Urgency::Normal,
+            secrecy: Secrecy::None,
+            drafting_unit: None,
+            recipients: vec![],
+            reply_to: None,
+            main: Some(Upload::of_kind(
+                cqdt_domain::files::FileKind::Working,
+                "van-ban.pdf",
+                pdf(subject),
+            )),
+            attachments: vec![],
+        }
+    }
+
+    /// Draft → review → signature → signed, ready for the clerk.
+    async fn signed(&self, input: DraftInput) -> DocumentId {
+        let d = self
+            .app
+            .document_draft_create(&self.specialist, input)
+            .await
+            .unwrap();
+        self.app
+            .document_submit_review(&self.specialist, d.id)
+            .await
+            .unwrap();
+        self.app
+            .document_submit_signature(&self.leader, d.id)
+            .await
+            .unwrap();
+        let s = self
+            .app
+            .document_sign(&self.leader, d.id, &FakeSigner)
+            .await
+            .unwrap();
+        assert_eq!(s.doc.state, DocState::Signed);
+        d.id
+    }
+
+    async fn issued(&self, input: DraftInput) -> cqdt_app::documents::DocumentRecord {
+        let id = self.signed(input).await;
+        self.app
+            .document_issue(&self.clerk, id, &FakeSigner)
+            .await
+            .unwrap()
+    }
+
+    fn number(r: &cqdt_app::documents::DocumentRecord) -> String {
+        r.doc
+            .outgoing
+            .as_ref()
+            .and_then(|o| o.number.as_ref())
+            .map(|n| n.full.clone())
+            .unwrap_or_default()
+    }
+}
+
+async fn login(app: &App, login: &str) -> Ctx {
+    app.login(login, cqdt_app::demo::DEMO_PASSWORD, None, None)
+        .await
+        .unwrap()
+        .session
+        .ctx(Some("10.9.9.9".into()))
+}
+
+async fn world(db: &TestDb) -> World {
+    let clock = Arc::new(FakeClock::new(us(local(2024, 3, 4, 8, 0))));
+    let app = App {
+        store: db.store.clone(),
+        clock: clock.clone(),
+        ids: Arc::new(FakeIds::default()),
+        config: Arc::new(AppConfig {
+            argon2_memory_kib: 64,
+            argon2_iterations: 1,
+            ..AppConfig::default()
+        }),
+        calendar: Default::default(),
+        blobs: Arc::new(cqdt_app::MemoryBlobs::default()),
+        scanner: Arc::new(cqdt_app::NoScan),
+    };
+    app.seed_demo().await.unwrap();
+    let cli = Ctx::cli();
+    for (email, agency, role) in [
+        ("vanthu.ubnd@tayninh.demo", "000.00.00.H53", "clerk"),
+        ("lanhdao.ubnd@tayninh.demo", "000.00.00.H53", "leader"),
+        (
+            "chuyenvien.ubnd@tayninh.demo",
+            "000.00.00.H53",
+            "specialist",
+        ),
+        ("vanthu.tp@tayninh.demo", "000.00.20.H53", "clerk"),
+    ] {
+        app.create_staff(
+            &cli,
+            &StaffInput {
+                full_name: format!("Người {role}"),
+                email: email.into(),
+                phone: None,
+                agency_identifier: agency.into(),
+                password: cqdt_app::demo::DEMO_PASSWORD.into(),
+                roles: vec![role.into()],
+            },
+        )
+        .await
+        .unwrap();
+    }
+    World {
+        clerk: login(&app, "vanthu.ubnd@tayninh.demo").await,
+        leader: login(&app, "lanhdao.ubnd@tayninh.demo").await,
+        specialist: login(&app, "chuyenvien.ubnd@tayninh.demo").await,
+        city_clerk: login(&app, "vanthu.tp@tayninh.demo").await,
+        viewer: login(&app, "lanhdaotinh@tayninh.demo").await,
+        province: app
+            .agency_by_identifier(&cli, "000.00.00.H53")
+            .await
+            .unwrap(),
+        city: app
+            .agency_by_identifier(&cli, "000.00.20.H53")
+            .await
+            .unwrap(),
+        app,
+        clock,
+    }
+}
+
+async fn each(test: &str) -> Vec<TestDb> {
+    TestDb::all(test).await.expect("test database")
+}
+
+/// Read an outbox row's JSON payload by its key.
+async fn outbox(app: &App, key: &str) -> serde_json::Value {
+    let m = app
+        .store
+        .outbox_by_key(key)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("no outbox row {key}"));
+    serde_json::from_str(&m.payload).unwrap()
+}
+
+/// What a deliverer does with a `document.status` row: record it on the sender's document.
+async fn deliver_status(app: &App, key: &str) {
+    let p = outbox(app, key).await;
+    app.document_record_status(
+        &Ctx::cli(),
+        StatusReport {
+            edxml_document_id: p["edxml_document_id"].as_str().unwrap().into(),
+            source_document_id: p["source_document_id"].as_str().and_then(DocumentId::parse),
+            from: p["from"].as_str().unwrap().into(),
+            code: p["status"].as_u64().unwrap() as u8,
+            description: None,
+        },
+    )
+    .await
+    .unwrap();
+}
+
+/// Paper incoming → registered (arrival number 1, due in 7 working days) → assigned → in
+/// progress → reply drafted, reviewed, signed, issued as 01/QĐ-UBND with both signatures →
+/// delivered to the city's inbox (once, however often delivered) → the city registers it →
+/// statuses 01 and 03 recorded on the sender's document; registers of both agencies; the
+/// audit chain intact; events append-only.
+#[tokio::test]
+async fn whole_path_from_paper_to_the_receivers_register() {
+    for db in each("documents_whole_path").await {
+        let w = world(&db).await;
+        let app = &w.app;
+        // Monday 4 March 2024, 08:00.
+        let inc = app
+            .document_register_paper(
+                &w.clerk,
+                w.paper(
+                    "Về việc tăng cường phòng, chống dịch sốt xuất huyết",
+                    Urgency::Normal,
+                ),
+            )
+            .await
+            .unwrap();
+        assert_eq!(inc.doc.state, DocState::Registered);
+        let arrival = inc.doc.incoming.as_ref().unwrap().arrival.clone().unwrap();
+        assert_eq!((arrival.number, arrival.year), (1, 2024));
+        assert_eq!(arrival.date, day(2024, 3, 4));
+        // 7 working days after Monday 4 March: Wednesday 13 March.
+        assert_eq!(
+            inc.doc.incoming.as_ref().unwrap().handling_due,
+            Some(day(2024, 3, 13))
+        );
+        // The clerk may not assign; the leader may.
+        let e = app
+            .document_assign(&w.clerk, inc.id, AssignInput::default())
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::Forbidden);
+        let specialist_id = w.specialist.actor.user_id();
+        let a = app
+            .document_assign(
+                &w.leader,
+                inc.id,
+                AssignInput {
+                    lead_person: specialist_id,
+                    days: Some(5),
+                    opinion: Some("Giao chuyên viên tham mưu văn bản trả lời".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(a.doc.state, DocState::Assigned);
+        assert_eq!(
+            a.doc.incoming.as_ref().unwrap().handling_due,
+            Some(day(2024, 3, 11))
+        );
+        app.document_start(&w.specialist, inc.id).await.unwrap();
+
+        // The reply.
+        w.set(local(2024, 3, 5, 9, 0));
+        let mut input = w.draft(
+            "quyet_dinh",
+            "Về việc thành lập Đoàn kiểm tra phòng, chống dịch",
+        );
+        input.reply_to = Some(inc.id);
+        input.recipients = vec![
+            RecipientInput::Agency(w.city.id),
+            RecipientInput::External {
+                name: "Bộ Y tế".into(),
+                identifier: Some("000.00.00.G16".into()),
+            },
+        ];
+        let draft = app
+            .document_draft_create(&w.specialist, input.clone())
+            .await
+            .unwrap();
+        // A second version of the file and a better subject.
+        input.subject = "Về việc thành lập Đoàn kiểm tra công tác phòng, chống dịch".into();
+        input.main = Some(Upload::of_kind(
+            cqdt_domain::files::FileKind::Working,
+            "van-ban-v2.pdf",
+            pdf("bản 2"),
+        ));
+        let edited = app
+            .document_draft_edit(&w.specialist, draft.id, input)
+            .await
+            .unwrap();
+        assert_eq!(
+            edited.doc.fields.subject,
+            "Về việc thành lập Đoàn kiểm tra công tác phòng, chống dịch"
+        );
+        app.document_submit_review(&w.specialist, draft.id)
+            .await
+            .unwrap();
+        let back = app
+            .document_send_back(&w.leader, draft.id, "Bổ sung căn cứ pháp lý")
+            .await
+            .unwrap();
+        assert_eq!(back.doc.state, DocState::Draft);
+        app.document_submit_review(&w.specialist, draft.id)
+            .await
+            .unwrap();
+        app.document_submit_signature(&w.leader, draft.id)
+            .await
+            .unwrap();
+        // Only a leader signs.
+        let e = app
+            .document_sign(&w.specialist, draft.id, &FakeSigner)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::Forbidden);
+        app.document_sign(&w.leader, draft.id, &FakeSigner)
+            .await
+            .unwrap();
+        let e = app
+            .document_issue(&w.specialist, draft.id, &FakeSigner)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::Forbidden);
+        let out = app
+            .document_issue(&w.clerk, draft.id, &FakeSigner)
+            .await
+            .unwrap();
+        assert_eq!(out.doc.state, DocState::Issued);
+        assert_eq!(World::number(&out), "01/QĐ-UBND");
+        let o = out.doc.outgoing.as_ref().unwrap();
+        assert!(o.signer_signed && o.agency_signed);
+        assert!(out.sent_electronic);
+        assert_eq!(
+            out.edxml_document_id.as_deref(),
+            Some("000.00.00.H53,2024/03/05,01/QĐ-UBND")
+        );
+        let view = app.document_view(&w.clerk, out.id).await.unwrap();
+        let kinds: Vec<DocFileKind> = view.files.iter().map(|f| f.kind).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                DocFileKind::Main,
+                DocFileKind::Main,
+                DocFileKind::SignerSignature,
+                DocFileKind::AgencySignature
+            ]
+        );
+        let linked = app
+            .document_link_reply(&w.specialist, inc.id, out.id)
+            .await
+            .unwrap();
+        assert_eq!(linked.doc.incoming.as_ref().unwrap().reply, Some(out.id));
+        let done = app
+            .document_complete(&w.specialist, inc.id, Some(out.id), None)
+            .await
+            .unwrap();
+        assert_eq!(done.doc.state, DocState::Done);
+
+        // Delivery to the city (what the deliverer of `document.send` does).
+        let send = outbox(app, &format!("document.send:{}:{}", out.id, w.city.id)).await;
+        assert_eq!(
+            send["document_id"].as_str(),
+            Some(out.id.to_string().as_str())
+        );
+        let package = app
+            .document_package(&Ctx::cli(), out.id, w.city.id)
+            .await
+            .unwrap();
+        assert_eq!(package.number, "01/QĐ-UBND");
+        assert_eq!(package.files.len(), 1);
+        assert_eq!(
+            package.files[0].bytes,
+            pdf("bản 2"),
+            "the current main file"
+        );
+        // Editing is for drafts only.
+        let mut late = w.draft("quyet_dinh", "Sửa sau khi ban hành");
+        late.agency_id = w.province.id;
+        let e = app
+            .document_draft_edit(&w.specialist, out.id, late)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::DocumentIllegalTransition);
+        w.set(local(2024, 3, 5, 10, 0));
+        let got = app
+            .document_receive_package(&Ctx::cli(), package.clone())
+            .await
+            .unwrap();
+        assert_eq!(got.doc.state, DocState::Arrived);
+        assert_eq!(got.agency_id, w.city.id);
+        let again = app
+            .document_receive_package(&Ctx::cli(), package)
+            .await
+            .unwrap();
+        assert_eq!(again.id, got.id, "a package is received once");
+        deliver_status(app, &format!("document.status:{}:01", got.id)).await;
+        // The city's clerk cannot touch the province's documents (not even know of them);
+        // the city clerk registers what arrived in the city's inbox.
+        let e = app
+            .document_refuse(&w.city_clerk, inc.id, "Không đúng thẩm quyền")
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::DocumentNotFound);
+        let reg = app
+            .document_register_arrived(&w.city_clerk, got.id, None)
+            .await
+            .unwrap();
+        assert_eq!(reg.doc.state, DocState::Registered);
+        assert_eq!(
+            reg.doc
+                .incoming
+                .as_ref()
+                .unwrap()
+                .arrival
+                .as_ref()
+                .map(|a| a.number),
+            Some(1)
+        );
+        deliver_status(app, &format!("document.status:{}:03", got.id)).await;
+        // Recorded twice: once.
+        deliver_status(app, &format!("document.status:{}:03", got.id)).await;
+        let events = app.store.document_events(out.id).await.unwrap();
+        let statuses: Vec<(Option<EdxmlStatus>, Option<String>)> = events
+            .iter()
+            .filter(|(_, e)| e.kind == EventKind::StatusReceived)
+            .map(|(_, e)| (e.status, e.from.clone()))
+            .collect();
+        assert_eq!(
+            statuses,
+            vec![
+                (Some(EdxmlStatus::Arrived), Some("000.00.20.H53".into())),
+                (Some(EdxmlStatus::Registered), Some("000.00.20.H53".into())),
+            ]
+        );
+
+        // Registers.
+        let q = |agency, book| RegisterQuery {
+            agency_id: agency,
+            book,
+            year: 2024,
+            limit: None,
+            offset: None,
+        };
+        let incoming = app
+            .document_register(&w.clerk, &q(w.province.id, Book::Incoming))
+            .await
+            .unwrap();
+        assert_eq!(incoming.total, 1);
+        assert_eq!(incoming.items[0].arrival_number, Some(1));
+        assert_eq!(incoming.items[0].number.as_deref(), Some("1234/BYT-DP"));
+        assert_eq!(incoming.items[0].lead_person, specialist_id);
+        let handling = app
+            .document_register(&w.clerk, &q(w.province.id, Book::Handling))
+            .await
+            .unwrap();
+        assert_eq!(
+            handling.items[0].reply_number.as_deref(),
+            Some("01/QĐ-UBND")
+        );
+        assert_eq!(handling.items[0].state, DocState::Done);
+        let outgoing = app
+            .document_register(&w.clerk, &q(w.province.id, Book::Outgoing))
+            .await
+            .unwrap();
+        assert_eq!(outgoing.total, 1);
+        assert_eq!(outgoing.items[0].number.as_deref(), Some("01/QĐ-UBND"));
+        assert_eq!(
+            outgoing.items[0].recipients,
+            vec!["UBND thành phố Tây Ninh".to_string(), "Bộ Y tế".to_string()]
+        );
+        let city_in = app
+            .document_register(&w.city_clerk, &q(w.city.id, Book::Incoming))
+            .await
+            .unwrap();
+        assert_eq!(
+            city_in.items[0].author.as_deref(),
+            Some("UBND tỉnh Tây Ninh")
+        );
+        assert!(city_in.items[0].electronic);
+        // The city's clerk cannot read the province's registers.
+        let e = app
+            .document_register(&w.city_clerk, &q(w.province.id, Book::Outgoing))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::Forbidden);
+
+        assert!(matches!(
+            app.audit_verify().await.unwrap(),
+            VerifyOutcome::Intact { .. }
+        ));
+        assert!(
+            db.exec("UPDATE document_events SET kind = 'x'")
+                .await
+                .is_err(),
+            "events are append-only"
+        );
+        assert!(db.exec("DELETE FROM document_events").await.is_err());
+        db.cleanup().await;
+    }
+}
+
+/// Numbers restart at 01 on 1 January; secret and legal normative documents have their own
+/// series; a công văn's notation is issuer-unit.
+#[tokio::test]
+async fn numbering_per_year_and_series() {
+    for db in each("documents_numbering").await {
+        let w = world(&db).await;
+        w.set(local(2024, 12, 31, 9, 0));
+        let a = w.issued(w.draft("quyet_dinh", "Quyết định một")).await;
+        let b = w.issued(w.draft("ke_hoach", "Kế hoạch hai")).await;
+        let mut cv = w.draft("cong_van", "V/v báo cáo");
+        cv.drafting_unit = Some("VP".into());
+        let c = w.issued(cv).await;
+        assert_eq!(World::number(&a), "01/QĐ-UBND");
+        assert_eq!(World::number(&b), "02/KH-UBND");
+        assert_eq!(World::number(&c), "03/UBND-VP");
+        let mut secret = w.draft("quyet_dinh", "Quyết định mật");
+        secret.secrecy = Secrecy::Secret;
+        secret.recipients = vec![RecipientInput::Agency(w.city.id)];
+        let secret = w.issued(secret).await;
+        assert_eq!(World::number(&secret), "01/QĐ-UBND");
+        // Secret documents never travel over the exchange.
+        assert!(!secret.sent_electronic && secret.edxml_document_id.is_none());
+        // …and are not in the search index.
+        let found = w
+            .app
+            .documents_search(&w.clerk, w.province.id, "quyet dinh mat", None)
+            .await
+            .unwrap();
+        assert!(found.is_empty());
+        let found = w
+            .app
+            .documents_search(&w.clerk, w.province.id, "quyet dinh mot", None)
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1);
+        let qppl = w
+            .issued(w.draft("quyet_dinh_qppl", "Ban hành quy định"))
+            .await;
+        assert_eq!(World::number(&qppl), "01/2024/QĐ-UBND");
+        // New year.
+        w.set(local(2025, 1, 2, 8, 0));
+        let d = w.issued(w.draft("quyet_dinh", "Quyết định năm mới")).await;
+        assert_eq!(World::number(&d), "01/QĐ-UBND");
+        assert_eq!(
+            d.doc
+                .outgoing
+                .as_ref()
+                .unwrap()
+                .number
+                .as_ref()
+                .unwrap()
+                .year,
+            2025
+        );
+        // Issuer abbreviation set by an administrator.
+        w.app
+            .document_issuer_set(&Ctx::cli(), w.province.id, "UBNDT")
+            .await
+            .unwrap();
+        let e = w.issued(w.draft("to_trinh", "Tờ trình")).await;
+        assert_eq!(World::number(&e), "02/TTr-UBNDT");
+        let reg = w
+            .app
+            .document_register(
+                &w.clerk,
+                &RegisterQuery {
+                    agency_id: w.province.id,
+                    book: Book::Outgoing,
+                    year: 2024,
+                    limit: Some(2),
+                    offset: Some(0),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(reg.total, 5);
+        assert_eq!(reg.items.len(), 2);
+        assert_eq!(
+            reg.items[0].number.as_deref(),
+            Some("01/2024/QĐ-UBND"),
+            "newest first"
+        );
+        db.cleanup().await;
+    }
+}
+
+/// Eight documents issued at the same time get 01–08, each once.
+#[tokio::test]
+async fn concurrent_issuing_gives_unique_consecutive_numbers() {
+    for db in each("documents_concurrent").await {
+        let w = world(&db).await;
+        let mut ids = Vec::new();
+        for k in 0..8 {
+            ids.push(
+                w.signed(w.draft("quyet_dinh", &format!("Quyết định {k}")))
+                    .await,
+            );
+        }
+        let mut tasks = Vec::new();
+        for id in ids {
+            let app = w.app.clone();
+            let clerk = w.clerk.clone();
+            tasks.push(tokio::spawn(async move {
+                app.document_issue(&clerk, id, &FakeSigner).await
+            }));
+        }
+        let mut numbers = Vec::new();
+        for t in tasks {
+            let r = t.await.unwrap().unwrap();
+            numbers.push(r.doc.outgoing.unwrap().number.unwrap().number);
+        }
+        numbers.sort();
+        assert_eq!(numbers, (1..=8).collect::<Vec<u32>>(), "{}", db.backend);
+        db.cleanup().await;
+    }
+}
+
+/// Search without diacritics, overdue detection, figures on a known set, refusals.
+#[tokio::test]
+async fn search_overdue_figures_and_refusals() {
+    for db in each("documents_search").await {
+        let w = world(&db).await;
+        let app = &w.app;
+        // Monday 4 March 2024.
+        let urgent = app
+            .document_register_paper(
+                &w.clerk,
+                w.paper(
+                    "Về phòng, chống dịch Covid-19 trong trường học",
+                    Urgency::Urgent,
+                ),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            urgent.doc.incoming.as_ref().unwrap().handling_due,
+            Some(day(2024, 3, 4)),
+            "urgent: due the same day"
+        );
+        let normal = app
+            .document_register_paper(
+                &w.clerk,
+                w.paper("Về kế hoạch giao thông nông thôn", Urgency::Normal),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            normal
+                .doc
+                .incoming
+                .as_ref()
+                .unwrap()
+                .arrival
+                .as_ref()
+                .unwrap()
+                .number,
+            2
+        );
+
+        // Search.
+        let find = |q: &'static str, agency| {
+            let app = app.clone();
+            let ctx = w.clerk.clone();
+            async move {
+                app.documents_search(&ctx, agency, q, None)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|r| r.id)
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(
+            find("cong van ve phong chong dich", w.province.id).await,
+            vec![urgent.id]
+        );
+        assert_eq!(
+            find("CÔNG VĂN về phòng chống dịc", w.province.id).await,
+            vec![urgent.id]
+        );
+        assert_eq!(
+            find("1234/BYT", w.province.id).await,
+            vec![normal.id, urgent.id]
+        );
+        assert!(
+            find("cong van ve phong chong bao lut", w.province.id)
+                .await
+                .is_empty()
+        );
+        assert!(find("   ", w.province.id).await.is_empty());
+        let e = app
+            .documents_search(&w.city_clerk, w.province.id, "dich", None)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::Forbidden);
+
+        // Overdue.
+        let overdue = |app: App, ctx: Ctx, agency| async move {
+            app.documents_overdue(&ctx, agency, None, None)
+                .await
+                .unwrap()
+                .items
+                .into_iter()
+                .map(|r| r.id)
+                .collect::<Vec<_>>()
+        };
+        assert!(
+            overdue(app.clone(), w.clerk.clone(), w.province.id)
+                .await
+                .is_empty()
+        );
+        w.set(local(2024, 3, 5, 8, 0));
+        assert_eq!(
+            overdue(app.clone(), w.clerk.clone(), w.province.id).await,
+            vec![urgent.id]
+        );
+        w.set(local(2024, 3, 14, 8, 0));
+        assert_eq!(
+            overdue(app.clone(), w.viewer.clone(), w.province.id).await,
+            vec![urgent.id, normal.id]
+        );
+        let v = app.document_view(&w.clerk, normal.id).await.unwrap();
+        assert!(v.overdue);
+
+        // Refusals and illegal transitions.
+        let d = app
+            .document_draft_create(&w.specialist, w.draft("quyet_dinh", "Dự thảo"))
+            .await
+            .unwrap();
+        let e = app
+            .document_issue(&w.clerk, d.id, &FakeSigner)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (e.code, e.field.as_deref()),
+            (ErrorCode::DocumentIllegalTransition, Some("draft:issue"))
+        );
+        let e = app
+            .document_refuse(&w.clerk, normal.id, "Gửi nhầm")
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::DocumentIllegalTransition);
+        let e = app
+            .document_view(&w.city_clerk, normal.id)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            e.code,
+            ErrorCode::DocumentNotFound,
+            "not even its existence"
+        );
+        let e = app
+            .document_complete(&w.specialist, normal.id, Some(d.id), None)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::DocumentInvalidReply);
+
+        // Figures: on Thursday 14 March the province issues two documents, one also to the
+        // city over the exchange; the city receives and registers it.
+        let mut to_city = w.draft("thong_bao", "Thông báo lịch họp");
+        to_city.recipients = vec![
+            RecipientInput::Agency(w.city.id),
+            RecipientInput::External {
+                name: "Báo Tây Ninh".into(),
+                identifier: None,
+            },
+        ];
+        let sent = w.issued(to_city).await;
+        let mut paper_only = w.draft("ke_hoach", "Kế hoạch năm");
+        paper_only.recipients = vec![RecipientInput::External {
+            name: "Báo Tây Ninh".into(),
+            identifier: None,
+        }];
+        w.issued(paper_only).await;
+        let package = app
+            .document_package(&Ctx::cli(), sent.id, w.city.id)
+            .await
+            .unwrap();
+        let got = app
+            .document_receive_package(&Ctx::cli(), package)
+            .await
+            .unwrap();
+        // An arrived package the city refuses: a reason is required; status 02 goes back.
+        let e = app
+            .document_refuse(&w.city_clerk, got.id, " ")
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::DocumentReasonRequired);
+        let mut again_to_city = w.draft("thong_bao", "Thông báo bổ sung");
+        again_to_city.recipients = vec![RecipientInput::Agency(w.city.id)];
+        let second = w.issued(again_to_city).await;
+        let p2 = app
+            .document_package(&Ctx::cli(), second.id, w.city.id)
+            .await
+            .unwrap();
+        let got2 = app.document_receive_package(&Ctx::cli(), p2).await.unwrap();
+        let refused = app
+            .document_refuse(&w.city_clerk, got2.id, "Không đúng thẩm quyền")
+            .await
+            .unwrap();
+        assert_eq!(refused.doc.state, DocState::Refused);
+        let p = outbox(app, &format!("document.status:{}:02", got2.id)).await;
+        assert_eq!(p["status"].as_u64(), Some(2));
+        assert_eq!(p["description"].as_str(), Some("Không đúng thẩm quyền"));
+        app.document_register_arrived(&w.city_clerk, got.id, None)
+            .await
+            .unwrap();
+
+        let f = app
+            .document_figures(&w.viewer, w.province.id, day(2024, 3, 1), day(2024, 3, 31))
+            .await
+            .unwrap();
+        assert_eq!(f.figures.issued, 3);
+        assert_eq!(f.figures.issued_electronic, 2);
+        assert_eq!(f.figures.issued_both_signatures, 3);
+        // Two paper documents at the province, one electronic at the city (the refused one
+        // never entered a register).
+        assert_eq!(f.figures.received, 3);
+        assert_eq!(f.figures.received_electronic, 1);
+        assert_eq!(f.figures.province_to_district, 2);
+        assert_eq!(f.figures.province_to_district_electronic, 2);
+        assert_eq!(f.province_to_district_electronic_permille, Some(1000));
+        let city = app
+            .document_figures(&w.city_clerk, w.city.id, day(2024, 3, 1), day(2024, 3, 31))
+            .await
+            .unwrap();
+        assert_eq!((city.figures.issued, city.figures.received), (0, 1));
+        let none = app
+            .document_figures(&w.viewer, w.province.id, day(2024, 4, 1), day(2024, 4, 30))
+            .await
+            .unwrap();
+        assert_eq!(none.figures.issued, 0);
+        assert_eq!(none.province_to_district_electronic_permille, None);
+        db.cleanup().await;
+    }
+}
