@@ -1356,8 +1356,7 @@ impl App {
         from: NaiveDate,
         to: NaiveDate,
     ) -> AppResult<Ii06aReport> {
-        let (prefix, period, from_us, end_us) =
-            self.ii06a_scope(ctx, agency_id, from, to).await?;
+        let (prefix, period, from_us, end_us) = self.ii06a_scope(ctx, agency_id, from, to).await?;
         let counts = self
             .store
             .dossier_ii06a_counts(&prefix, from_us, end_us)
@@ -1418,8 +1417,7 @@ impl App {
         from: NaiveDate,
         to: NaiveDate,
     ) -> AppResult<Ii06aReport> {
-        let (prefix, period, from_us, end_us) =
-            self.ii06a_scope(ctx, agency_id, from, to).await?;
+        let (prefix, period, from_us, end_us) = self.ii06a_scope(ctx, agency_id, from, to).await?;
         let histories = self
             .store
             .dossier_histories(&prefix, end_us, from_us)

@@ -81,6 +81,10 @@ pub struct App {
     pub blobs: Arc<dyn BlobStore>,
     /// The virus-scan hook.
     pub scanner: Arc<dyn Scanner>,
+    /// Signatures on issued documents (the signer's and the agency's). `App::new` starts with
+    /// [`documents::UnavailableSigner`], which refuses; the server puts the platform's signing
+    /// service here (`with_signer`), tests a fake.
+    pub signer: Arc<dyn documents::DocumentSigner>,
 }
 
 /// Who asks, and from where: passed to every use case.
@@ -125,7 +129,14 @@ impl App {
             calendar: Arc::default(),
             blobs: Arc::new(MemoryBlobs::default()),
             scanner: Arc::new(NoScan),
+            signer: Arc::new(documents::UnavailableSigner),
         }
+    }
+
+    /// The same application with this document signer.
+    pub fn with_signer(mut self, signer: Arc<dyn documents::DocumentSigner>) -> Self {
+        self.signer = signer;
+        self
     }
 
     /// The same application with these file bytes storage and scanner.

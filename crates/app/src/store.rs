@@ -282,7 +282,8 @@ pub trait Store: crate::documents::DocumentStore + Send + Sync {
     ) -> AppResult<Vec<Ii06aFieldCounts>>;
     /// The dossiers of a subtree received before `end_us` and not closed before it, each with
     /// its last event before `end_us` (what columns (11)–(13) of Biểu II.06a need).
-    async fn dossiers_open_at(&self, path_prefix: &str, end_us: i64) -> AppResult<Vec<OpenDossier>>;
+    async fn dossiers_open_at(&self, path_prefix: &str, end_us: i64)
+    -> AppResult<Vec<OpenDossier>>;
     // ---- End of procedures and dossiers. ----
 
     // ---- Outbox: side effects delivered at least once, idempotently. ----

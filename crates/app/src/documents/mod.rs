@@ -41,7 +41,7 @@ use crate::procedures::Page;
 use crate::store::{NewOutbox, path_string};
 use crate::{App, Ctx};
 
-pub use signer::{DocumentSigner, FakeSigner, SignAs};
+pub use signer::{DocumentSigner, FakeSigner, SignAs, UnavailableSigner};
 pub use store::{
     CounterKey, DocFileKind, DocumentBuilder, DocumentFigures, DocumentFile, DocumentRecord,
     DocumentStore, DocumentWrite, RegisterFilter,

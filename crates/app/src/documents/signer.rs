@@ -46,3 +46,17 @@ impl DocumentSigner for FakeSigner {
         .into_bytes())
     }
 }
+
+/// No signing service configured: every signing step is refused (nothing is written).
+#[derive(Debug, Default)]
+pub struct UnavailableSigner;
+
+#[async_trait]
+impl DocumentSigner for UnavailableSigner {
+    async fn sign(&self, _who: &SignAs, _bytes: &[u8]) -> AppResult<Vec<u8>> {
+        Err(
+            crate::AppError::new(cqdt_domain::ErrorCode::DocumentSigningFailed)
+                .with_detail("no signing service is configured"),
+        )
+    }
+}

@@ -221,15 +221,20 @@ pub fn open_within(events: &[DossierEvent], period: &ReportPeriod) -> bool {
     }
 }
 
-/// [`open_within`] decided from the dossier's **last event by the end of `to`** alone, when
-/// that is enough: the clock is running and the event carries the due instant. `None` when
-/// the whole history is needed (a pause is open, or no due instant is recorded).
+/// [`open_within`] decided from the dossier's **last event by the end of `to`** alone, which
+/// is enough when it records the due instant or an open pause:
+/// - clock running: the due instant it carries;
+/// - clock paused, no due instant: the pause began before the due instant (an event's `due`
+///   is hidden exactly then), so the dossier is within;
+/// - clock paused with a due instant: the pause began after it, so the instant stands.
+///
+/// `None` (the whole history is needed) only for a running clock without a due instant.
 pub fn open_within_from_last(last: &DossierEvent, period: &ReportPeriod) -> Option<bool> {
-    if last.clock_paused {
-        return None;
+    match (last.clock_paused, last.due) {
+        (_, Some(d)) => Some(classify_open(d, period.to) == OpenTimeliness::WithinDeadline),
+        (true, None) => Some(true),
+        (false, None) => None,
     }
-    last.due
-        .map(|d| classify_open(d, period.to) == OpenTimeliness::WithinDeadline)
 }
 
 /// Computes one row over many dossier histories.
