@@ -133,8 +133,17 @@ pub fn spawn_dispatcher(
             .map_err(|e| format!("notifications.smtp_url: {e}"))?,
         )
     };
-    let deliverer =
+    let notify =
         cqdt_exchange::NotificationDeliverer::new(app.store.clone(), app.clock.clone(), smtp)?;
+    let documents = cqdt_exchange::documents::DocumentDeliverer::new(app.clone());
+    let deliverer = cqdt_exchange::documents::ByTopic::new(vec![
+        (cqdt_app::outbox::TOPIC_NOTIFY, Arc::new(notify)),
+        (cqdt_app::documents::TOPIC_SEND, Arc::new(documents)),
+        (
+            cqdt_app::documents::TOPIC_STATUS,
+            Arc::new(cqdt_exchange::documents::DocumentDeliverer::new(app.clone())),
+        ),
+    ]);
     let interval = std::time::Duration::from_millis(notifications.dispatch_interval_ms.max(50));
     Ok(tokio::spawn(async move {
         while !stop.load(Ordering::SeqCst) {

@@ -5,6 +5,7 @@
 //! Architecture invariant: every outside effect here sits behind a trait of the app layer
 //! (`cqdt_app::outbox::Deliverer`) and is idempotent per outbox key.
 
+pub mod documents;
 pub mod scan;
 pub mod sign;
 

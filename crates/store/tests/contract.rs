@@ -29,6 +29,7 @@ fn app(db: &TestDb) -> App {
         calendar: Default::default(),
         blobs: Arc::new(cqdt_app::MemoryBlobs::default()),
         scanner: Arc::new(cqdt_app::NoScan),
+        signer: Arc::new(cqdt_app::documents::UnavailableSigner),
     }
 }
 

@@ -171,6 +171,7 @@ async fn world(db: &TestDb) -> World {
         calendar: Default::default(),
         blobs: Arc::new(cqdt_app::MemoryBlobs::default()),
         scanner: Arc::new(cqdt_app::NoScan),
+        signer: Arc::new(FakeSigner),
     };
     app.seed_demo().await.unwrap();
     let cli = Ctx::cli();
@@ -878,6 +879,64 @@ async fn search_overdue_figures_and_refusals() {
             .unwrap();
         assert_eq!(none.figures.issued, 0);
         assert_eq!(none.province_to_district_electronic_permille, None);
+        db.cleanup().await;
+    }
+}
+
+/// The real outbox deliverer (`cqdt_exchange::documents`) carries an issued document to the
+/// receiving agency's inbox and the receiver's statuses back, each exactly once however often
+/// the dispatcher runs.
+#[tokio::test]
+async fn the_outbox_delivers_documents_and_statuses() {
+    use cqdt_app::documents::{TOPIC_SEND, TOPIC_STATUS};
+    use cqdt_exchange::documents::{ByTopic, DocumentDeliverer};
+    for db in each("documents_delivery").await {
+        let w = world(&db).await;
+        let app = &w.app;
+        let deliverer = ByTopic::new(vec![
+            (TOPIC_SEND, Arc::new(DocumentDeliverer::new(app.clone()))),
+            (TOPIC_STATUS, Arc::new(DocumentDeliverer::new(app.clone()))),
+        ]);
+        let mut input = w.draft("cong_van", "Về việc phòng, chống dịch sốt xuất huyết");
+        input.recipients = vec![RecipientInput::Agency(w.city.id)];
+        let out = w.issued(input).await;
+        let eid = out.edxml_document_id.clone().expect("edXML DocumentId");
+        // Send, then the receiver's "arrived" (01) written by the receipt: both delivered.
+        let r = app.dispatch_all(&deliverer).await.unwrap();
+        assert_eq!((r.delivered, r.retried, r.dead), (2, 0, 0), "{}", db.backend);
+        let got = app
+            .store
+            .document_by_edxml(
+                cqdt_domain::document::Direction::Incoming,
+                Some(w.city.id),
+                &eid,
+            )
+            .await
+            .unwrap()
+            .expect("arrived in the city's inbox");
+        assert_eq!(got.doc.state, DocState::Arrived);
+        assert_eq!(got.doc.fields.subject, out.doc.fields.subject);
+        app.document_register_arrived(&w.city_clerk, got.id, None)
+            .await
+            .unwrap();
+        let r = app.dispatch_all(&deliverer).await.unwrap();
+        assert_eq!(r.delivered, 1, "{}", db.backend);
+        assert_eq!(app.dispatch_all(&deliverer).await.unwrap().delivered, 0);
+        let statuses: Vec<Option<EdxmlStatus>> = app
+            .store
+            .document_events(out.id)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|(_, e)| e.kind == EventKind::StatusReceived)
+            .map(|(_, e)| e.status)
+            .collect();
+        assert_eq!(
+            statuses,
+            vec![Some(EdxmlStatus::Arrived), Some(EdxmlStatus::Registered)],
+            "{}",
+            db.backend
+        );
         db.cleanup().await;
     }
 }

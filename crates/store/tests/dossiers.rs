@@ -130,6 +130,7 @@ async fn world(db: &TestDb) -> World {
         calendar: Default::default(),
         blobs: Arc::new(cqdt_app::MemoryBlobs::default()),
         scanner: Arc::new(cqdt_app::NoScan),
+        signer: Arc::new(cqdt_app::documents::UnavailableSigner),
     };
     app.seed_demo().await.unwrap();
     let cli = Ctx::cli();
