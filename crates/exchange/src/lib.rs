@@ -5,8 +5,11 @@
 //! Architecture invariant: every outside effect here sits behind a trait of the app layer
 //! (`cqdt_app::outbox::Deliverer`) and is idempotent per outbox key.
 
+pub mod edxml_transport;
+mod fsutil;
 pub mod scan;
 pub mod sign;
+pub mod signing;
 
 use async_trait::async_trait;
 use cqdt_app::Store;
