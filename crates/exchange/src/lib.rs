@@ -1,13 +1,19 @@
 //! The outside world. For now: delivering the outbox's notifications — e-mail over SMTP, and
 //! the default SMS gateway (a table administrators can read), which also takes e-mail when no
-//! SMTP server is configured. edXML, the event bus and the connectors will live here too.
+//! SMTP server is configured. Also: digital signatures (`sign`), the key custody that issues,
+//! keeps and imports signing keys (`signing`), and the carriage of edXML packages over signed
+//! HTTP requests or exchange folders (`edxml_transport`). The event bus and the connectors
+//! will live here too.
 //!
 //! Architecture invariant: every outside effect here sits behind a trait of the app layer
 //! (`cqdt_app::outbox::Deliverer`) and is idempotent per outbox key.
 
 pub mod documents;
+pub mod edxml_transport;
+mod fsutil;
 pub mod scan;
 pub mod sign;
+pub mod signing;
 
 use async_trait::async_trait;
 use cqdt_app::Store;

@@ -193,6 +193,17 @@ impl TestCa {
         full_name: &str,
         email: &str,
     ) -> Result<SoftwareSigner, SignError> {
+        self.issue_personal_for(full_name, None, Some(email))
+    }
+
+    /// A personal signing certificate with the person's position (X.520 `title`) and, when
+    /// given, e-mail (in the name and as subjectAltName), valid two years.
+    pub fn issue_personal_for(
+        &self,
+        full_name: &str,
+        position: Option<&str>,
+        email: Option<&str>,
+    ) -> Result<SoftwareSigner, SignError> {
         let key = RcgenRsa::new(new_key()?)?;
         let mut dn = DistinguishedName::new();
         dn.push(
@@ -201,14 +212,23 @@ impl TestCa {
         );
         dn.push(DnType::StateOrProvinceName, "Tây Ninh");
         dn.push(DnType::OrganizationalUnitName, TEST_MARK);
+        if let Some(position) = position.filter(|p| !p.trim().is_empty()) {
+            dn.push(DnType::CustomDnType(vec![2, 5, 4, 12]), position);
+        }
         dn.push(DnType::CommonName, full_name);
-        // emailAddress (PKCS#9) in the name too, as Vietnamese CAs' personal certificates have it.
-        dn.push(
-            DnType::CustomDnType(vec![1, 2, 840, 113549, 1, 9, 1]),
-            DnValue::Ia5String(email.try_into().map_err(cert_err)?),
-        );
+        if let Some(email) = email {
+            // emailAddress (PKCS#9) in the name too, as Vietnamese CAs' personal certificates
+            // have it.
+            dn.push(
+                DnType::CustomDnType(vec![1, 2, 840, 113549, 1, 9, 1]),
+                DnValue::Ia5String(email.try_into().map_err(cert_err)?),
+            );
+        }
         let mut params = base_params(self.now()?, dn, &key, 730)?;
-        params.subject_alt_names = vec![SanType::Rfc822Name(email.try_into().map_err(cert_err)?)];
+        if let Some(email) = email {
+            params.subject_alt_names =
+                vec![SanType::Rfc822Name(email.try_into().map_err(cert_err)?)];
+        }
         self.issue(params, key)
     }
 
@@ -217,6 +237,17 @@ impl TestCa {
         &self,
         common_name: &str,
         organisation: &str,
+    ) -> Result<SoftwareSigner, SignError> {
+        self.issue_organisation_for(common_name, organisation, None)
+    }
+
+    /// An organisation certificate with, when given, the agency's official identifier (mã định
+    /// danh, `NNN.NN.NN.Xnn`) as the name's UID attribute.
+    pub fn issue_organisation_for(
+        &self,
+        common_name: &str,
+        organisation: &str,
+        official_id: Option<&str>,
     ) -> Result<SoftwareSigner, SignError> {
         let key = RcgenRsa::new(new_key()?)?;
         let mut dn = DistinguishedName::new();
@@ -227,8 +258,100 @@ impl TestCa {
         dn.push(DnType::StateOrProvinceName, "Tây Ninh");
         dn.push(DnType::OrganizationName, organisation);
         dn.push(DnType::OrganizationalUnitName, TEST_MARK);
+        if let Some(id) = official_id.filter(|i| !i.trim().is_empty()) {
+            dn.push(
+                DnType::CustomDnType(vec![0, 9, 2342, 19200300, 100, 1, 1]),
+                id,
+            );
+        }
         dn.push(DnType::CommonName, common_name);
         let params = base_params(self.now()?, dn, &key, 730)?;
         self.issue(params, key)
     }
+
+    /// A CA saved earlier, from its key and self-signed certificate: it issues certificates
+    /// that chain to that same certificate (same subject, same key identifier).
+    pub fn from_parts(
+        key: RsaPrivateKey,
+        cert: Certificate,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, SignError> {
+        if super::software::public_key_of(&cert)? != key.to_public_key() {
+            return Err(SignError::Invalid(
+                "the CA key does not match its certificate".into(),
+            ));
+        }
+        if cert.tbs_certificate.issuer != cert.tbs_certificate.subject {
+            return Err(SignError::Invalid(
+                "the CA certificate is not self-signed".into(),
+            ));
+        }
+        let key = RcgenRsa::new(key)?;
+        let mut params = CertificateParams::default();
+        params.distinguished_name = rcgen_name(&cert.tbs_certificate.subject)?;
+        params.key_identifier_method = KeyIdMethod::PreSpecified(key.key_id()?);
+        params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        Ok(TestCa {
+            params,
+            key,
+            cert,
+            clock,
+        })
+    }
+
+    /// The CA's key and certificate as a PKCS#12 file protected by `password`.
+    pub fn to_pkcs12(&self, password: &str) -> Result<Vec<u8>, SignError> {
+        SoftwareSigner::new(self.key.key.clone(), vec![self.cert.clone()])?.to_pkcs12(password)
+    }
+
+    /// A CA saved with [`TestCa::to_pkcs12`].
+    pub fn from_pkcs12(
+        p12: &[u8],
+        password: &str,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, SignError> {
+        let s = SoftwareSigner::from_pkcs12(p12, password)?;
+        let cert = s
+            .chain()
+            .first()
+            .cloned()
+            .ok_or_else(|| SignError::Pkcs12("no certificate".into()))?;
+        Self::from_parts(s.key().clone(), cert, clock)
+    }
+}
+
+/// An X.509 name as rcgen's, attribute by attribute in order (single-valued RDNs only), so that
+/// certificates issued by a reloaded CA name it exactly as its certificate does.
+fn rcgen_name(name: &x509_cert::name::Name) -> Result<DistinguishedName, SignError> {
+    let mut dn = DistinguishedName::new();
+    for rdn in name.0.iter() {
+        let mut atvs = rdn.0.iter();
+        let (Some(atv), None) = (atvs.next(), atvs.next()) else {
+            return Err(SignError::Invalid(
+                "multi-valued or empty RDN in the CA name".into(),
+            ));
+        };
+        let arcs: Vec<u64> = atv.oid.arcs().map(u64::from).collect();
+        let text = std::str::from_utf8(atv.value.value())
+            .map_err(|_| SignError::Invalid("a CA name attribute is not text".into()))?;
+        let value = match der::Tagged::tag(&atv.value) {
+            der::Tag::Utf8String => DnValue::Utf8String(text.to_string()),
+            der::Tag::PrintableString => {
+                DnValue::PrintableString(text.try_into().map_err(cert_err)?)
+            }
+            der::Tag::Ia5String => DnValue::Ia5String(text.try_into().map_err(cert_err)?),
+            t => {
+                return Err(SignError::Invalid(format!(
+                    "unsupported string type {t} in the CA name"
+                )));
+            }
+        };
+        dn.push(DnType::from_oid(&arcs), value);
+    }
+    Ok(dn)
 }

@@ -161,6 +161,11 @@ impl SoftwareSigner {
         &self.chain
     }
 
+    /// The private key (the signing service builds an edXML signer from it).
+    pub(crate) fn key(&self) -> &RsaPrivateKey {
+        &self.key
+    }
+
     /// Detached CMS signature with an explicit signing time (tests, re-signing).
     pub fn sign_detached_at(&self, content: &[u8], at: SystemTime) -> Result<Vec<u8>, SignError> {
         build_detached(content, &self.chain, at, |attrs| self.raw_sign(attrs))
