@@ -27,7 +27,21 @@ pub struct Config {
     pub security: SecurityConfig,
     pub notifications: NotificationsConfig,
     pub files: FilesConfig,
+    pub signing: SigningConfig,
     pub log: LogConfig,
+}
+
+/// Digital signatures on issued documents: where the keys and certificates are kept.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct SigningConfig {
+    /// Folder of the provincial test CA, the persons' and agencies' keys (PKCS#12) and extra
+    /// trusted roots (`trust/`). Empty: `keys` beside the SQLite database, or `data/keys` with
+    /// PostgreSQL. Back it up; keep it readable by the service only.
+    pub keys_dir: String,
+    /// Passphrase of the PKCS#12 files. Empty: the demo passphrase (only acceptable with the
+    /// demo's test certificates, which carry no legal value).
+    pub passphrase: Secret,
 }
 
 /// Uploaded files: where the bytes go, how big they may be, and the virus-scan hook.
@@ -338,6 +352,14 @@ max_files = 50
 # infected; anything else refuses the upload. Empty: no scan. For ClamAV:
 # scan_command = ["clamdscan", "--no-summary", "--stdout", "-"]
 scan_command = []
+
+[signing]
+# Keys of the signers and agencies (PKCS#12) and the provincial test CA, and trust/ for extra
+# trusted root certificates. "" (default): "keys" beside the SQLite database, or "data/keys"
+# with PostgreSQL. Back it up; only the service should read it.
+keys_dir = ""
+# Passphrase of the key files; set it in production (CQDT__SIGNING__PASSPHRASE).
+passphrase = ""
 
 [log]
 # "text" or "json" (one JSON object a line).

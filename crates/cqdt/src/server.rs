@@ -18,6 +18,11 @@ pub async fn open_app(config: &Config) -> Result<App, AppError> {
     } else {
         config.files.dir.as_str()
     });
+    let mut keys_dir = std::path::PathBuf::from(if config.signing.keys_dir.is_empty() {
+        "data/keys"
+    } else {
+        config.signing.keys_dir.as_str()
+    });
     if let Some(path) = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
@@ -28,6 +33,12 @@ pub async fn open_app(config: &Config) -> Result<App, AppError> {
                 .parent()
                 .map(|p| p.join("files"))
                 .unwrap_or_else(|| "files".into());
+        }
+        if config.signing.keys_dir.is_empty() && path != ":memory:" {
+            keys_dir = std::path::Path::new(path)
+                .parent()
+                .map(|p| p.join("keys"))
+                .unwrap_or_else(|| "keys".into());
         }
         if let Some(parent) = std::path::Path::new(path).parent()
             && !parent.as_os_str().is_empty()
@@ -56,8 +67,28 @@ pub async fn open_app(config: &Config) -> Result<App, AppError> {
                 Arc::new(cqdt_app::NoScan)
             }
         };
-    Ok(App::new(store, app_config).with_files(Arc::new(blobs), scanner))
+    let app = App::new(store, app_config).with_files(Arc::new(blobs), scanner);
+    let passphrase = if config.signing.passphrase.0.is_empty() {
+        DEMO_KEYS_PASSPHRASE
+    } else {
+        config.signing.passphrase.0.as_str()
+    };
+    let signing =
+        cqdt_exchange::signing::SigningService::new(keys_dir, passphrase, app.clock.clone())
+            .map_err(|e| {
+                AppError::new(cqdt_domain::ErrorCode::StorageUnavailable)
+                    .with_detail(format!("signing: {e}"))
+            })?;
+    Ok(
+        app.with_signer(Arc::new(cqdt_exchange::signing::DocumentSigning(Arc::new(
+            signing,
+        )))),
+    )
 }
+
+/// The key files' passphrase when `signing.passphrase` is not set: fine for the demo's test
+/// certificates (no legal value), never for real ones.
+const DEMO_KEYS_PASSPHRASE: &str = "cqdt-demo-keys";
 
 pub fn web_config(config: &Config) -> WebConfig {
     WebConfig {
@@ -141,7 +172,9 @@ pub fn spawn_dispatcher(
         (cqdt_app::documents::TOPIC_SEND, Arc::new(documents)),
         (
             cqdt_app::documents::TOPIC_STATUS,
-            Arc::new(cqdt_exchange::documents::DocumentDeliverer::new(app.clone())),
+            Arc::new(cqdt_exchange::documents::DocumentDeliverer::new(
+                app.clone(),
+            )),
         ),
     ]);
     let interval = std::time::Duration::from_millis(notifications.dispatch_interval_ms.max(50));

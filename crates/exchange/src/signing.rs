@@ -465,3 +465,49 @@ mod tests {
         assert_eq!(stem(&"a".repeat(65)).len(), 34);
     }
 }
+
+/// The document use cases' signing port over the service: a person's or an agency's detached
+/// CMS signature (`.p7s`) over the file, made on tokio's blocking pool (RSA key generation on
+/// first use and signing are CPU work).
+#[derive(Debug, Clone)]
+pub struct DocumentSigning(pub Arc<SigningService>);
+
+#[async_trait::async_trait]
+impl cqdt_app::documents::DocumentSigner for DocumentSigning {
+    async fn sign(
+        &self,
+        who: &cqdt_app::documents::SignAs,
+        bytes: &[u8],
+    ) -> cqdt_app::AppResult<Vec<u8>> {
+        use cqdt_app::documents::SignAs;
+        let service = self.0.clone();
+        let who = who.clone();
+        let bytes = bytes.to_vec();
+        let failed = |e: String| {
+            cqdt_app::AppError::new(cqdt_domain::ErrorCode::DocumentSigningFailed).with_detail(e)
+        };
+        tokio::task::spawn_blocking(move || {
+            let signer = match &who {
+                SignAs::Person { user, full_name } => service.personal_signer(&SigningPerson {
+                    id: user.to_string(),
+                    full_name: full_name.clone(),
+                    position: None,
+                    email: None,
+                })?,
+                SignAs::Agency {
+                    agency,
+                    identifier,
+                    name,
+                } => service.agency_signer(&SigningAgency {
+                    id: agency.to_string(),
+                    name: name.clone(),
+                    official_id: Some(identifier.clone()),
+                })?,
+            };
+            signer.sign_detached(&bytes)
+        })
+        .await
+        .map_err(|e| failed(e.to_string()))?
+        .map_err(|e| failed(e.to_string()))
+    }
+}

@@ -903,7 +903,12 @@ async fn the_outbox_delivers_documents_and_statuses() {
         let eid = out.edxml_document_id.clone().expect("edXML DocumentId");
         // Send, then the receiver's "arrived" (01) written by the receipt: both delivered.
         let r = app.dispatch_all(&deliverer).await.unwrap();
-        assert_eq!((r.delivered, r.retried, r.dead), (2, 0, 0), "{}", db.backend);
+        assert_eq!(
+            (r.delivered, r.retried, r.dead),
+            (2, 0, 0),
+            "{}",
+            db.backend
+        );
         let got = app
             .store
             .document_by_edxml(

@@ -1403,6 +1403,7 @@ impl App {
                 &SignAs::Agency {
                     agency: agency.id,
                     identifier: agency.fields.identifier.to_string(),
+                    name: agency.fields.name.clone(),
                 },
                 &bytes,
             )

@@ -17,7 +17,10 @@ pub enum SignAs {
     },
     Agency {
         agency: AgencyId,
+        /// Official identifier (mã định danh).
         identifier: String,
+        /// The agency's name, for its certificate.
+        name: String,
     },
 }
 
@@ -37,7 +40,9 @@ impl DocumentSigner for FakeSigner {
     async fn sign(&self, who: &SignAs, bytes: &[u8]) -> AppResult<Vec<u8>> {
         let whom = match who {
             SignAs::Person { user, full_name } => format!("person {user} {full_name}"),
-            SignAs::Agency { agency, identifier } => format!("agency {agency} {identifier}"),
+            SignAs::Agency {
+                agency, identifier, ..
+            } => format!("agency {agency} {identifier}"),
         };
         Ok(format!(
             "FAKE SIGNATURE (no legal value)\nsigner: {whom}\nsha256: {}\n",
