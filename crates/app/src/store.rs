@@ -332,6 +332,24 @@ pub trait Store: crate::documents::DocumentStore + Send + Sync {
     async fn files_of_draft(&self, draft: DraftId) -> AppResult<Vec<FileRecord>>;
     async fn files_of_dossier(&self, dossier: DossierId) -> AppResult<Vec<FileRecord>>;
     async fn file_get(&self, id: FileId) -> AppResult<Option<FileRecord>>;
+    /// File records in id order after `after` (from the first with `None`), at most `limit`:
+    /// for the files folder's integrity check, garbage collection and backups, which page
+    /// through every record without holding them all.
+    async fn file_refs_page(&self, after: Option<FileId>, limit: i64) -> AppResult<Vec<FileRef>>;
+}
+
+/// A file record as the files folder's tools see it: the blob's address and what owns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRef {
+    pub id: FileId,
+    /// SHA-256 of the content, hex: the blob's address.
+    pub sha256: String,
+    pub size: i64,
+    pub name: String,
+    /// The dossier's code, for a dossier's file.
+    pub dossier_code: Option<String>,
+    /// The draft, for a file of a draft not yet submitted.
+    pub draft_id: Option<DraftId>,
 }
 
 /// The file records a new dossier takes in its creating transaction: new ones, and those of

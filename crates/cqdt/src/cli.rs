@@ -1,8 +1,9 @@
 //! The command line: `serve`, `migrate`, `seed`, `agencies import|export`,
-//! `users create|reset-password`, `audit verify`, `backup`, `restore`, `config example`.
+//! `users create|reset-password`, `audit verify`, `backup`, `restore`, `files check|gc`,
+//! `config example`.
 
 use crate::config::{self, Config, Loaded};
-use crate::server;
+use crate::{filestore, server};
 use clap::{Args, Parser, Subcommand};
 use cqdt_app::accounts::StaffInput;
 use cqdt_app::agencies::Format;
@@ -60,10 +61,15 @@ pub enum Command {
     /// Audit log tools.
     #[command(subcommand)]
     Audit(AuditCmd),
-    /// Take a consistent snapshot of the SQLite database while the server runs.
-    Backup { file: PathBuf },
-    /// Restore a snapshot into an empty data directory (the configured SQLite path).
-    Restore { file: PathBuf },
+    /// Take a consistent snapshot of the SQLite database and the files it names, while the
+    /// server runs, into a new folder.
+    Backup { dest: PathBuf },
+    /// Restore a backup folder (or an old single-file database backup) into an empty data
+    /// directory (the configured SQLite path and files folder).
+    Restore { source: PathBuf },
+    /// The files folder: integrity check and removal of orphan files.
+    #[command(subcommand)]
+    Files(FilesCmd),
     /// Configuration tools.
     #[command(subcommand)]
     Config(ConfigCmd),
@@ -169,6 +175,21 @@ pub enum AuditCmd {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum FilesCmd {
+    /// Check every file record's bytes (missing or corrupt: exit code 1) and count orphans.
+    Check,
+    /// Delete orphan files (named by no record) older than the limit.
+    Gc {
+        /// Only files last written more than this many hours ago (at least 1).
+        #[arg(long, default_value_t = 24)]
+        older_than_hours: u64,
+        /// Report what would be deleted, delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum ConfigCmd {
     /// Print a commented example configuration.
     Example,
@@ -189,7 +210,7 @@ fn password(pw: &PasswordArgs) -> Result<String, String> {
 }
 
 /// A message for the operator: the Vietnamese text of the code, the code, and the detail.
-fn explain(e: &AppError) -> String {
+pub(crate) fn explain(e: &AppError) -> String {
     let t = cqdt_web::i18n::Tr::new(cqdt_web::i18n::Lang::Vi);
     let mut s = format!("{} [{}]", t.error(e.code), e.code);
     if let Some(f) = &e.field {
@@ -423,95 +444,14 @@ async fn execute(cmd: Command, loaded: Loaded) -> Result<(), String> {
                 )),
             }
         }
-        Command::Backup { file } => backup(&config, &file).await,
-        Command::Restore { file } => restore(&config, &file).await,
+        Command::Backup { dest } => filestore::backup(&config, &dest).await,
+        Command::Restore { source } => filestore::restore(&config, &source).await,
+        Command::Files(FilesCmd::Check) => filestore::check(&config).await,
+        Command::Files(FilesCmd::Gc {
+            older_than_hours,
+            dry_run,
+        }) => filestore::gc(&config, older_than_hours, dry_run).await,
         Command::Config(ConfigCmd::Example) => Ok(()),
-    }
-}
-
-fn sqlite_path(config: &Config) -> Option<PathBuf> {
-    let url = &config.database.url.0;
-    url.strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .map(|p| PathBuf::from(p.split('?').next().unwrap_or(p)))
-}
-
-async fn backup(config: &Config, file: &std::path::Path) -> Result<(), String> {
-    let Some(db) = sqlite_path(config) else {
-        return Err(
-            explain(&AppError::new(cqdt_domain::ErrorCode::BackupUnsupported))
-                + "\n  PostgreSQL: pg_dump --format=custom --file=cqdt.dump \"$DATABASE_URL\" (xem README).",
-        );
-    };
-    if file.exists() {
-        return Err(format!(
-            "{} đã tồn tại; chọn tên tệp khác (file exists)",
-            file.display()
-        ));
-    }
-    if !db.exists() {
-        return Err(format!("không có cơ sở dữ liệu tại {}", db.display()));
-    }
-    let url = format!("sqlite://{}", db.display());
-    let pool = cqdt_store::open_sqlite(&url, 1, config.database.sqlite_durability)
-        .await
-        .map_err(|e| explain(&e))?;
-    cqdt_store::sqlite_backup(&pool, file)
-        .await
-        .map_err(|e| explain(&e))?;
-    pool.close().await;
-    println!("Đã sao lưu vào {}.", file.display());
-    Ok(())
-}
-
-async fn restore(config: &Config, file: &std::path::Path) -> Result<(), String> {
-    let Some(db) = sqlite_path(config) else {
-        return Err(
-            "khôi phục chỉ hỗ trợ SQLite; với PostgreSQL dùng pg_restore (xem README)".into(),
-        );
-    };
-    if db.exists() {
-        return Err(format!(
-            "{} đã tồn tại: chỉ khôi phục vào thư mục dữ liệu trống (refusing to overwrite)",
-            db.display()
-        ));
-    }
-    if !file.exists() {
-        return Err(format!("không tìm thấy tệp sao lưu {}", file.display()));
-    }
-    if let Some(parent) = db.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
-    }
-    let tmp = db.with_extension("restoring");
-    std::fs::copy(file, &tmp).map_err(|e| e.to_string())?;
-    // Check the copy before putting it in place.
-    let url = format!("sqlite://{}", tmp.display());
-    let pool = cqdt_store::open_sqlite(&url, 1, config.database.sqlite_durability)
-        .await
-        .map_err(|e| explain(&e))?;
-    let check: String = sqlx::query_scalar("PRAGMA integrity_check")
-        .fetch_one(&pool)
-        .await
-        .map_err(|e| e.to_string())?;
-    pool.close().await;
-    if check != "ok" {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(format!("tệp sao lưu bị hỏng: {check}"));
-    }
-    for ext in ["restoring-wal", "restoring-shm"] {
-        let _ = std::fs::remove_file(db.with_extension(ext));
-    }
-    std::fs::rename(&tmp, &db).map_err(|e| e.to_string())?;
-    let app = server::open_app(config).await.map_err(|e| explain(&e))?;
-    match app.audit_verify().await.map_err(|e| explain(&e))? {
-        VerifyOutcome::Intact { entries } => {
-            println!(
-                "Đã khôi phục {} ({entries} bản ghi nhật ký, toàn vẹn).",
-                db.display()
-            );
-            Ok(())
-        }
-        VerifyOutcome::Broken(b) => Err(format!("đã khôi phục nhưng nhật ký không toàn vẹn: {b}")),
     }
 }
 

@@ -10,36 +10,48 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::net::TcpListener;
 
+/// The files folder: `files.dir`, else `files` beside the SQLite database, else `data/files`.
+pub fn files_dir(config: &Config) -> std::path::PathBuf {
+    if !config.files.dir.is_empty() {
+        return config.files.dir.as_str().into();
+    }
+    let url = &config.database.url.0;
+    match url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .map(|p| p.split('?').next().unwrap_or(p))
+    {
+        Some(path) if path != ":memory:" => std::path::Path::new(path)
+            .parent()
+            .map(|p| p.join("files"))
+            .unwrap_or_else(|| "files".into()),
+        _ => "data/files".into(),
+    }
+}
+
+/// The signing keys folder: `signing.keys_dir`, else `keys` beside the SQLite database, else
+/// `data/keys`.
+pub fn keys_dir(config: &Config) -> std::path::PathBuf {
+    if !config.signing.keys_dir.is_empty() {
+        return config.signing.keys_dir.as_str().into();
+    }
+    files_dir(&Config {
+        files: crate::config::FilesConfig::default(),
+        ..config.clone()
+    })
+    .with_file_name("keys")
+}
+
 /// Open the store the configuration names (creating the SQLite folder) and migrate it.
 pub async fn open_app(config: &Config) -> Result<App, AppError> {
     let url = &config.database.url.0;
-    let mut files_dir = std::path::PathBuf::from(if config.files.dir.is_empty() {
-        "data/files"
-    } else {
-        config.files.dir.as_str()
-    });
-    let mut keys_dir = std::path::PathBuf::from(if config.signing.keys_dir.is_empty() {
-        "data/keys"
-    } else {
-        config.signing.keys_dir.as_str()
-    });
+    let files_dir = files_dir(config);
+    let keys_dir = keys_dir(config);
     if let Some(path) = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
     {
         let path = path.split('?').next().unwrap_or(path);
-        if config.files.dir.is_empty() && path != ":memory:" {
-            files_dir = std::path::Path::new(path)
-                .parent()
-                .map(|p| p.join("files"))
-                .unwrap_or_else(|| "files".into());
-        }
-        if config.signing.keys_dir.is_empty() && path != ":memory:" {
-            keys_dir = std::path::Path::new(path)
-                .parent()
-                .map(|p| p.join("keys"))
-                .unwrap_or_else(|| "keys".into());
-        }
         if let Some(parent) = std::path::Path::new(path).parent()
             && !parent.as_os_str().is_empty()
         {

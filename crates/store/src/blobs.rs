@@ -18,6 +18,17 @@ fn io_err(e: std::io::Error) -> AppError {
     AppError::new(ErrorCode::StorageUnavailable).with_detail(format!("files folder: {e}"))
 }
 
+/// Sets a file's modification time to now.
+fn touch(path: &Path) -> std::io::Result<()> {
+    use cqdt_app::Clock;
+    let now = std::time::UNIX_EPOCH
+        + std::time::Duration::from_micros(cqdt_app::SystemClock.now_us().max(0) as u64);
+    std::fs::File::options()
+        .write(true)
+        .open(path)?
+        .set_modified(now)
+}
+
 fn valid_address(sha256: &str) -> bool {
     sha256.len() == 64
         && sha256
@@ -49,7 +60,10 @@ impl FsBlobs {
     }
 
     fn put_blocking(root: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-        if path.exists() {
+        // Already stored: mark it fresh, because a record naming it is about to be committed
+        // and the garbage collector (`cqdt files gc`) leaves recent blobs alone. If it cannot
+        // be marked (or vanished meanwhile), it is written again.
+        if path.exists() && touch(path).is_ok() && path.exists() {
             return Ok(());
         }
         let dir = path.parent().unwrap_or(root);

@@ -5,6 +5,7 @@
 //! Architecture invariant: every write that a person or system makes appends its audit entry
 //! in the same transaction, before the write itself; the audit head row serialises writers.
 
+pub mod blob_folder;
 mod blobs;
 mod sql;
 mod sql_documents;

@@ -1072,6 +1072,31 @@ macro_rules! sql_store {
                 row.as_ref().map(Self::file_from).transpose()
             }
 
+            async fn file_refs_page(&self, after: Option<FileId>, limit: i64) -> AppResult<Vec<cqdt_app::store::FileRef>> {
+                let rows = sqlx::query(
+                    "SELECT f.id, f.sha256, f.size, f.name, f.draft_id, d.code FROM files f \
+                     LEFT JOIN dossiers d ON d.id = f.dossier_id WHERE f.id > $1 ORDER BY f.id LIMIT $2",
+                )
+                .bind(after.map(|a| a.to_string()).unwrap_or_default())
+                .bind(limit.max(0))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                rows.iter()
+                    .map(|r| {
+                        let draft: Option<String> = r.try_get("draft_id").map_err(db_err)?;
+                        Ok(cqdt_app::store::FileRef {
+                            id: FileId(uuid_of(&r.try_get::<String, _>("id").map_err(db_err)?)?),
+                            sha256: r.try_get("sha256").map_err(db_err)?,
+                            size: r.try_get("size").map_err(db_err)?,
+                            name: r.try_get("name").map_err(db_err)?,
+                            dossier_code: r.try_get("code").map_err(db_err)?,
+                            draft_id: draft.map(|d| uuid_of(&d).map(DraftId)).transpose()?,
+                        })
+                    })
+                    .collect()
+            }
+
             async fn outgoing_list(&self, limit: i64) -> AppResult<Vec<OutgoingMessage>> {
                 let rows = sqlx::query(
                     "SELECT idempotency_key, channel, recipient, subject, body, created_at_us FROM outgoing_messages ORDER BY created_at_us DESC, idempotency_key LIMIT $1",

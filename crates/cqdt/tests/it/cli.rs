@@ -125,9 +125,9 @@ async fn config_example_migrate_seed_verify_backup_restore() {
     assert!(verify.contains("toàn vẹn"), "{verify}");
 
     // Backup while the database is in use, restore into an empty data directory, compare.
-    ok(cqdt(d, &["backup", "snapshot.sqlite"]));
+    ok(cqdt(d, &["backup", "snapshot"]));
     assert!(
-        !cqdt(d, &["backup", "snapshot.sqlite"]).status.success(),
+        !cqdt(d, &["backup", "snapshot"]).status.success(),
         "never overwrites"
     );
     let restored = d.join("restored");
@@ -137,10 +137,10 @@ async fn config_example_migrate_seed_verify_backup_restore() {
         "[database]\nurl = \"sqlite://data/cqdt.sqlite\"\n",
     )
     .unwrap();
-    let r = ok(cqdt(&restored, &["restore", "../snapshot.sqlite"]));
+    let r = ok(cqdt(&restored, &["restore", "../snapshot"]));
     assert!(r.contains("toàn vẹn"), "{r}");
     assert!(
-        !cqdt(&restored, &["restore", "../snapshot.sqlite"])
+        !cqdt(&restored, &["restore", "../snapshot"])
             .status
             .success(),
         "refuses a non-empty data directory"

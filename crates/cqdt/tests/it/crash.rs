@@ -10,12 +10,12 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-struct Server {
-    child: Child,
-    base: String,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) base: String,
 }
 
-fn start(dir: &std::path::Path, db_url: &str) -> Server {
+pub(crate) fn start(dir: &std::path::Path, db_url: &str) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_cqdt"))
         .args(["serve", "--listen", "127.0.0.1:0"])
         .current_dir(dir)
@@ -47,7 +47,7 @@ fn start(dir: &std::path::Path, db_url: &str) -> Server {
 const DEMO_STAFF: i64 = 8;
 
 /// `cqdt seed --demo` on the database (agencies, demo accounts, catalogue).
-fn seed(dir: &std::path::Path, db_url: &str) {
+pub(crate) fn seed(dir: &std::path::Path, db_url: &str) {
     let out = Command::new(env!("CARGO_BIN_EXE_cqdt"))
         .args(["seed", "--demo"])
         .current_dir(dir)
@@ -67,10 +67,10 @@ fn seed(dir: &std::path::Path, db_url: &str) {
 const FIXTURE: &str = include_str!("../../../store/tests/fixtures/procedures.json");
 
 /// A citizen's session and the dossier target: (client, CSRF token, procedure id, agency id).
-type Submitter = (reqwest::Client, String, String, String);
+pub(crate) type Submitter = (reqwest::Client, String, String, String);
 
 /// Imports the test catalogue as the demo administrator and logs the demo citizen in.
-async fn prepare(base: &str) -> Submitter {
+pub(crate) async fn prepare(base: &str) -> Submitter {
     let login = |who: &'static str| async move {
         let c = reqwest::Client::builder()
             .cookie_store(true)

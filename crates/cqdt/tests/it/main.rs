@@ -7,6 +7,7 @@ mod catalogue;
 mod cli;
 mod crash;
 mod dossiers;
+mod files;
 mod http;
 mod openapi;
 mod pages_dossiers;
