@@ -443,6 +443,7 @@ async fn incoming_reply_signed_issued_registers_search_and_figures_over_http() {
                 Some(text) => {
                     assert!(text.contains(needle), "{kind}: {text}");
                     assert!(text.contains("Trang 1/1"), "{kind}: {text}");
+                    println!("{b} {kind} register PDF has {needle}");
                 }
                 None => println!("skipped: pdftotext missing"),
             }
@@ -495,11 +496,18 @@ async fn incoming_reply_signed_issued_registers_search_and_figures_over_http() {
         let list = get(
             &leader.0,
             t.url(&format!(
-                "/api/v1/documents?agency={city}&direction=outgoing&state=draft"
+                "/api/v1/documents?agency={city}&direction=incoming&state=registered,assigned"
             )),
         )
         .await;
-        assert_eq!(list["total"], 0);
+        assert_eq!(list["total"], 0, "{list}");
+        let list = get(
+            &leader.0,
+            t.url(&format!("/api/v1/documents?agency={city}&year={year}")),
+        )
+        .await;
+        assert_eq!(list["total"], 1, "{list}");
+        assert_eq!(list["items"][0]["state"], "done");
         let r = leader
             .0
             .get(t.url(&format!("/api/v1/documents?agency={city}&state=lost")))
@@ -533,6 +541,7 @@ async fn incoming_reply_signed_issued_registers_search_and_figures_over_http() {
             .await
             .unwrap();
         problem(r, 422, "validation.invalid_date").await;
+        println!("documents over HTTP on {b}: whole flow checked");
         t.stop().await;
     }
 }

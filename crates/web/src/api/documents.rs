@@ -1065,7 +1065,8 @@ fn today(s: &AppState) -> NaiveDate {
 
 /// Documents of an agency: its register of one direction and year, newest first (filtered by
 /// `state`); or, with `q`, the search results of its subtree; or, with `overdue=true`, the
-/// overdue incoming documents of its subtree.
+/// overdue incoming documents of its subtree. Without `q`, only documents entered in a
+/// register are listed: outgoing drafts appear once issued (find drafts with `q`).
 #[utoipa::path(get, path = "/api/v1/documents", tag = "documents", params(DocumentListParams),
     responses((status = 200, body = DocumentPage), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem, description = "No such agency"),
@@ -1139,7 +1140,7 @@ pub async fn documents_list(
                     agency_id: agency,
                     direction: direction.unwrap_or(Direction::Incoming),
                     year: q.year,
-                    states,
+                    states: states.clone(),
                     limit,
                     offset,
                 },
