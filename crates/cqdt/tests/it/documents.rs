@@ -545,3 +545,156 @@ async fn incoming_reply_signed_issued_registers_search_and_figures_over_http() {
         t.stop().await;
     }
 }
+
+#[tokio::test]
+async fn a_draft_without_its_file_is_sent_back_and_completed_by_multipart_edit() {
+    for t in TestApp::all("documents_send_back").await {
+        let b = t.backend();
+        let admin = t.login("quantri@tayninh.demo").await;
+        let city = agency(&admin.0, &t, "000.00.20.H53").await;
+        let leader = t.login("lanhdao@tayninh.demo").await;
+        let specialist = t.login("chuyenvien@tayninh.demo").await;
+        // A decision drafted as JSON, without its file yet.
+        let draft = json!({
+            "agency_id": city, "type_code": "quyet_dinh",
+            "subject": "Về việc thành lập Tổ công tác chuyển đổi số",
+            "urgency": "urgent",
+            "recipients": [{"name": "Các phòng chuyên môn"}]
+        });
+        let r = post(
+            &specialist,
+            t.url("/api/v1/documents/outgoing"),
+            draft.clone(),
+        )
+        .await;
+        let out = ok(r, 201, &format!("draft on {b}")).await;
+        let id = out["id"].as_str().unwrap().to_string();
+        assert_eq!(out["urgency"], "urgent");
+        assert_eq!(out["secrecy"], "none");
+        assert_eq!(out["files"], json!([]));
+        // Unknown urgency and an unknown field are refused with their codes.
+        let mut wrong = draft.clone();
+        wrong["urgency"] = json!("asap");
+        let r = post(&specialist, t.url("/api/v1/documents/outgoing"), wrong).await;
+        problem(r, 422, "validation.invalid_choice").await;
+        let mut wrong = draft.clone();
+        wrong["colour"] = json!("red");
+        let r = post(&specialist, t.url("/api/v1/documents/outgoing"), wrong).await;
+        problem(r, 400, "request.unknown_field").await;
+
+        act(&t, &specialist, &id, "submit-review", json!(null)).await;
+        // No main file: it cannot go to signature.
+        let r = post(
+            &leader,
+            t.url(&format!("/api/v1/documents/{id}/submit-signature")),
+            json!(null),
+        )
+        .await;
+        let p = problem(r, 409, "document.no_main_file").await;
+        assert_eq!(p["title"], "Văn bản chưa có tệp nội dung chính.");
+        // Sent back: a reason is required.
+        let r = post(
+            &leader,
+            t.url(&format!("/api/v1/documents/{id}/send-back")),
+            json!({"reason": "  "}),
+        )
+        .await;
+        let p = problem(r, 422, "document.reason_required").await;
+        assert_eq!(p["title"], "Vui lòng nhập lý do.");
+        let v = act(
+            &t,
+            &leader,
+            &id,
+            "send-back",
+            json!({"reason": "Thiếu tệp dự thảo"}),
+        )
+        .await;
+        assert_eq!(v["state"], "draft");
+        assert_eq!(v["outgoing"]["send_back_reason"], "Thiếu tệp dự thảo");
+        // The drafter adds the file (and an appendix) with a multipart edit.
+        let r = specialist
+            .0
+            .put(t.url(&format!("/api/v1/documents/{id}")))
+            .header("x-csrf-token", &specialist.1)
+            .multipart(multipart(
+                draft.clone(),
+                &[
+                    (
+                        "file",
+                        "quyet-dinh.pdf",
+                        b"%PDF-1.4\n% QD\n%%EOF\n".to_vec(),
+                    ),
+                    (
+                        "attachment",
+                        "phu-luc.pdf",
+                        b"%PDF-1.4\n% PL\n%%EOF\n".to_vec(),
+                    ),
+                ],
+            ))
+            .send()
+            .await
+            .unwrap();
+        let v = ok(r, 200, &format!("multipart edit on {b}")).await;
+        let mut ks = kinds(&v["files"]);
+        ks.sort();
+        assert_eq!(ks, ["attachment", "main"]);
+        // An unknown part is refused.
+        let r = specialist
+            .0
+            .put(t.url(&format!("/api/v1/documents/{id}")))
+            .header("x-csrf-token", &specialist.1)
+            .multipart(multipart(
+                draft.clone(),
+                &[("scan", "x.pdf", b"%PDF-1.4\n%%EOF\n".to_vec())],
+            ))
+            .send()
+            .await
+            .unwrap();
+        problem(r, 400, "request.unknown_field").await;
+        act(&t, &specialist, &id, "submit-review", json!(null)).await;
+        let v = act(&t, &leader, &id, "submit-signature", json!(null)).await;
+        assert_eq!(v["state"], "awaiting_signature");
+        let full = get(
+            &leader.0,
+            t.url(&format!("/api/v1/documents/{id}?include=events")),
+        )
+        .await;
+        let events: Vec<&str> = full["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            events,
+            [
+                "drafted",
+                "submitted_for_review",
+                "sent_back",
+                "edited",
+                "submitted_for_review",
+                "submitted_for_signature"
+            ],
+            "{b}"
+        );
+        // Not in a register before its issue; found by search.
+        let list = get(
+            &leader.0,
+            t.url(&format!(
+                "/api/v1/documents?agency={city}&direction=outgoing"
+            )),
+        )
+        .await;
+        assert_eq!(list["total"], 0, "{list}");
+        let found = get(
+            &leader.0,
+            t.url(&format!(
+                "/api/v1/documents?agency={city}&q=to%20cong%20tac%20chuyen%20doi"
+            )),
+        )
+        .await;
+        assert_eq!(found["total"], 1, "{found}");
+        assert_eq!(found["items"][0]["state"], "awaiting_signature");
+        t.stop().await;
+    }
+}
