@@ -182,7 +182,16 @@ async fn incoming_reply_signed_issued_registers_search_and_figures_over_http() {
             .parse()
             .unwrap();
 
-        // 2. The leader assigns it to the specialist.
+        // 2. The leader assigns it to the specialist (within a year of working days).
+        let r = post(
+            &leader,
+            t.url(&format!("/api/v1/documents/{inc_id}/assign")),
+            json!({"lead_person": specialist_id, "days": 400}),
+        )
+        .await;
+        let p = problem(r, 422, "document.invalid_deadline").await;
+        assert_eq!(p["field"], "days", "{p}");
+        assert_eq!(p["field_label"], "Số ngày làm việc", "{p}");
         let v = act(
             &t,
             &leader,
@@ -420,6 +429,15 @@ async fn incoming_reply_signed_issued_registers_search_and_figures_over_http() {
         assert_eq!(follow["column_titles"].as_array().unwrap().len(), 7);
         assert_eq!(follow["items"][0]["reply_number"], "01/UBND-VP");
         assert_eq!(follow["items"][0]["progress"], "Đã giải quyết");
+        let r = clerk
+            .0
+            .get(t.url(&format!(
+                "/api/v1/documents/registers/incoming?agency={city}&year=10000"
+            )))
+            .send()
+            .await
+            .unwrap();
+        problem(r, 422, "validation.invalid_choice").await;
         let r = clerk.0.get(reg("minutes", "")).send().await.unwrap();
         problem(r, 422, "validation.invalid_choice").await;
         let r = clerk

@@ -484,7 +484,7 @@ pub struct IncomingBody {
     #[schema(schema_with = secrecy_schema)]
     pub secrecy: Option<String>,
     /// Working days to handle it (default 7; urgent ones are due the day they arrive).
-    #[schema(minimum = 0, maximum = 4294967295_u64)]
+    #[schema(minimum = 0, maximum = 366)]
     pub handling_days: Option<u32>,
 }
 
@@ -570,7 +570,7 @@ pub struct AssignBody {
     pub lead_person: Option<String>,
     #[serde(default)]
     pub coordinators: Vec<String>,
-    #[schema(minimum = 0, maximum = 4294967295_u64)]
+    #[schema(minimum = 0, maximum = 366)]
     pub days: Option<u32>,
     #[schema(value_type = Option<String>, format = Date)]
     pub due: Option<NaiveDate>,
@@ -737,7 +737,7 @@ pub async fn documents_register_incoming(
         signer: b.signer.map(SignerInfo::from),
         urgency: parse_urgency(&caller, b.urgency.as_deref())?,
         secrecy: parse_secrecy(&caller, b.secrecy.as_deref())?,
-        handling_days: b.handling_days,
+        handling_days: days_of(&caller, b.handling_days, "handling_days")?,
         scans,
     };
     let r = s
@@ -793,7 +793,7 @@ pub async fn documents_assign(
         lead_unit: opt_id(&caller, b.lead_unit.as_deref(), AgencyId, "lead_unit")?,
         lead_person: opt_id(&caller, b.lead_person.as_deref(), UserId, "lead_person")?,
         coordinators,
-        days: b.days,
+        days: days_of(&caller, b.days, "days")?,
         due: b.due,
         opinion: b.opinion,
     };
@@ -1059,6 +1059,25 @@ fn states_of(caller: &Caller, s: Option<&str>) -> ApiResult<Vec<DocState>> {
     Ok(out)
 }
 
+/// Most working days a deadline may be set from today (a year).
+const MAX_DAYS: u32 = 366;
+
+fn days_of(caller: &Caller, d: Option<u32>, field: &str) -> ApiResult<Option<u32>> {
+    match d {
+        Some(n) if n > MAX_DAYS => Err(bad(caller, ErrorCode::DocumentInvalidDeadline, field)),
+        _ => Ok(d),
+    }
+}
+
+fn year_of(caller: &Caller, y: Option<i32>) -> ApiResult<Option<i32>> {
+    match y {
+        Some(n) if !(1900..=9999).contains(&n) => {
+            Err(bad(caller, ErrorCode::InvalidChoice, "year"))
+        }
+        _ => Ok(y),
+    }
+}
+
 fn today(s: &AppState) -> NaiveDate {
     registers::today(&s.app)
 }
@@ -1070,13 +1089,14 @@ fn today(s: &AppState) -> NaiveDate {
 #[utoipa::path(get, path = "/api/v1/documents", tag = "documents", params(DocumentListParams),
     responses((status = 200, body = DocumentPage), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem, description = "No such agency"),
-        (status = 422, body = Problem, description = "An unknown direction or state")))]
+        (status = 422, body = Problem, description = "An unknown direction or state, a year out of range")))]
 pub async fn documents_list(
     State(s): State<AppState>,
     caller: Caller,
     Query(q): Query<DocumentListParams>,
 ) -> ApiResult<axum::Json<DocumentPage>> {
     let agency = agency_id(&caller, &q.agency)?;
+    year_of(&caller, q.year)?;
     let direction = match q.direction.as_deref() {
         None => None,
         Some(d) => Some(
@@ -1546,7 +1566,7 @@ fn register_row_dto(r: &RegisterRow, names: &registers::Names) -> RegisterRowDto
                 ("application/pdf"))),
         (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem, description = "No such agency"),
-        (status = 422, body = Problem, description = "An unknown register `kind` or `format`")))]
+        (status = 422, body = Problem, description = "An unknown register `kind` or `format`, a year out of range")))]
 pub async fn documents_register(
     State(s): State<AppState>,
     caller: Caller,
@@ -1556,7 +1576,7 @@ pub async fn documents_register(
     let book =
         registers::book_of(&kind).ok_or_else(|| bad(&caller, ErrorCode::InvalidChoice, "kind"))?;
     let agency = agency_id(&caller, &q.agency)?;
-    let year = q.year.unwrap_or_else(|| today(&s).year());
+    let year = year_of(&caller, q.year)?.unwrap_or_else(|| today(&s).year());
     let xlsx = match q.format.as_deref().unwrap_or("json") {
         "json" => None,
         "xlsx" => Some(true),
