@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`. Every route here is listed in the OpenAPI document
 //! ([`ApiDoc`]); a test compares the `.route(...)` calls in this file with the document.
 
+mod documents;
 mod dossiers;
 mod files;
 mod slips;
@@ -2024,10 +2025,18 @@ fn add_shared_responses(op: &mut utoipa::openapi::path::Operation, write: bool) 
         files::dossier_files_add, files::dossier_file_get,
         files::drafts_list, files::drafts_create, files::drafts_get, files::drafts_update, files::drafts_delete,
         files::draft_files_add, files::draft_file_get, files::draft_file_delete, files::drafts_submit,
+        documents::documents_register_incoming, documents::documents_draft_create,
+        documents::documents_list, documents::documents_get, documents::documents_draft_edit,
+        documents::documents_refuse, documents::documents_assign, documents::documents_start,
+        documents::documents_link_reply, documents::documents_complete,
+        documents::documents_submit_review, documents::documents_send_back,
+        documents::documents_submit_signature, documents::documents_sign, documents::documents_issue,
+        documents::documents_file_get, documents::documents_search, documents::documents_overdue,
+        documents::documents_figures, documents::documents_register,
     ),
     components(schemas(Problem, crate::problem::ProblemLine, FileFormat)),
     modifiers(&SharedResponses),
-    tags((name = "agencies"), (name = "auth"), (name = "users"), (name = "api-keys"), (name = "audit"), (name = "calendar"), (name = "procedures"), (name = "dossiers"), (name = "reports"))
+    tags((name = "agencies"), (name = "auth"), (name = "users"), (name = "api-keys"), (name = "audit"), (name = "calendar"), (name = "procedures"), (name = "dossiers"), (name = "reports"), (name = "documents"))
 )]
 pub struct ApiDoc;
 
@@ -2127,6 +2136,80 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
             get(files::draft_file_get).delete(files::draft_file_delete),
         )
         .route("/api/v1/drafts/{id}/submit", post(files::drafts_submit))
+        .route("/api/v1/documents", get(documents::documents_list))
+        .route(
+            "/api/v1/documents/incoming",
+            post(documents::documents_register_incoming)
+                .layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
+        )
+        .route(
+            "/api/v1/documents/outgoing",
+            post(documents::documents_draft_create)
+                .layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
+        )
+        .route("/api/v1/documents/search", get(documents::documents_search))
+        .route(
+            "/api/v1/documents/overdue",
+            get(documents::documents_overdue),
+        )
+        .route(
+            "/api/v1/documents/figures",
+            get(documents::documents_figures),
+        )
+        .route(
+            "/api/v1/documents/registers/{kind}",
+            get(documents::documents_register),
+        )
+        .route(
+            "/api/v1/documents/{id}",
+            get(documents::documents_get)
+                .put(documents::documents_draft_edit)
+                .layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
+        )
+        .route(
+            "/api/v1/documents/{id}/refuse",
+            post(documents::documents_refuse),
+        )
+        .route(
+            "/api/v1/documents/{id}/assign",
+            post(documents::documents_assign),
+        )
+        .route(
+            "/api/v1/documents/{id}/start",
+            post(documents::documents_start),
+        )
+        .route(
+            "/api/v1/documents/{id}/link-reply",
+            post(documents::documents_link_reply),
+        )
+        .route(
+            "/api/v1/documents/{id}/complete",
+            post(documents::documents_complete),
+        )
+        .route(
+            "/api/v1/documents/{id}/submit-review",
+            post(documents::documents_submit_review),
+        )
+        .route(
+            "/api/v1/documents/{id}/send-back",
+            post(documents::documents_send_back),
+        )
+        .route(
+            "/api/v1/documents/{id}/submit-signature",
+            post(documents::documents_submit_signature),
+        )
+        .route(
+            "/api/v1/documents/{id}/sign",
+            post(documents::documents_sign),
+        )
+        .route(
+            "/api/v1/documents/{id}/issue",
+            post(documents::documents_issue),
+        )
+        .route(
+            "/api/v1/documents/{id}/files/{file_id}",
+            get(documents::documents_file_get),
+        )
 }
 
 /// Used by the CLI and pages to act as a caller.

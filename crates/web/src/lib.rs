@@ -11,6 +11,7 @@ pub mod extract;
 pub mod i18n;
 pub mod pages;
 pub mod problem;
+pub mod registers;
 pub mod state;
 
 use crate::auth::lang_of;

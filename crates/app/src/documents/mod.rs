@@ -1785,6 +1785,78 @@ impl App {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Added for the JSON API (`GET /api/v1/documents`): kept apart from the use cases above.
+
+/// What `GET /api/v1/documents` lists without a search text.
+#[derive(Debug, Clone)]
+pub struct DocumentListQuery {
+    pub agency_id: AgencyId,
+    pub direction: Direction,
+    /// Register year (local); default this year.
+    pub year: Option<i32>,
+    /// Only these states (the year's register is read through and filtered).
+    pub states: Vec<DocState>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+impl App {
+    /// The documents of an agency's register of one direction and year, newest first, as
+    /// records (the API list). With `states`, the whole year's register is read and filtered,
+    /// so the total stays exact.
+    pub async fn documents_list(
+        &self,
+        ctx: &Ctx,
+        q: &DocumentListQuery,
+    ) -> AppResult<Page<DocumentRecord>> {
+        let agency = self.doc_agency(q.agency_id).await?;
+        self.authorize(ctx, Action::ViewDocuments, Target::Agency(&agency.path))?;
+        let year = match q.year {
+            Some(y) => y,
+            None => local_date(self.now_us())?.year(),
+        };
+        let limit = q.limit.unwrap_or(50).clamp(1, 500);
+        let offset = q.offset.unwrap_or(0).max(0);
+        let filter = |limit, offset| RegisterFilter {
+            agency_id: agency.id,
+            direction: q.direction,
+            year,
+            limit,
+            offset,
+        };
+        if q.states.is_empty() {
+            let (items, total) = self
+                .store
+                .documents_register(&filter(limit, offset))
+                .await?;
+            return Ok(Page { items, total });
+        }
+        let mut all = Vec::new();
+        let mut at = 0;
+        loop {
+            let (items, total) = self.store.documents_register(&filter(500, at)).await?;
+            let n = items.len() as i64;
+            all.extend(
+                items
+                    .into_iter()
+                    .filter(|r| q.states.contains(&r.doc.state)),
+            );
+            at += n;
+            if n == 0 || at >= total {
+                break;
+            }
+        }
+        let total = all.len() as i64;
+        let items = all
+            .into_iter()
+            .skip(usize::try_from(offset).unwrap_or(0))
+            .take(usize::try_from(limit).unwrap_or(50))
+            .collect();
+        Ok(Page { items, total })
+    }
+}
+
 fn register_row(r: &DocumentRecord, today: NaiveDate, reply_number: Option<String>) -> RegisterRow {
     let d = &r.doc;
     let signer = d.fields.signer.as_ref().map(|s| s.full_name.clone());

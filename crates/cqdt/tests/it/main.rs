@@ -6,6 +6,7 @@
 mod catalogue;
 mod cli;
 mod crash;
+mod documents;
 mod dossiers;
 mod files;
 mod http;
@@ -47,7 +48,8 @@ impl TestApp {
             argon2_iterations: 1,
             ..AppConfig::default()
         };
-        let app = App::new(db.store.clone(), config);
+        let app = App::new(db.store.clone(), config)
+            .with_signer(std::sync::Arc::new(cqdt_app::documents::FakeSigner));
         app.seed_demo().await.expect("demo data");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
