@@ -311,6 +311,8 @@ async fn incoming_reply_signed_issued_registers_search_and_figures_over_http() {
         let mut ks = kinds(&v["files"]);
         ks.sort();
         assert_eq!(ks, ["agency_signature", "main", "signer_signature"]);
+        let mut main_pdf = Vec::new();
+        let mut sigs = Vec::new();
         for f in v["files"].as_array().unwrap() {
             let (ct, body) = bytes_of(
                 &clerk.0,
@@ -324,17 +326,41 @@ async fn incoming_reply_signed_issued_registers_search_and_figures_over_http() {
                 "main" => {
                     assert_eq!(body, draft_pdf);
                     assert_eq!(ct, "application/pdf");
+                    main_pdf = body;
                 }
-                "signer_signature" => {
-                    let s = String::from_utf8(body).unwrap();
-                    assert!(s.contains("person") && s.contains("Phạm Thị Lãnh"), "{s}");
+                kind => {
                     assert_eq!(ct, "application/pkcs7-signature");
-                }
-                _ => {
-                    let s = String::from_utf8(body).unwrap();
-                    assert!(s.contains("agency") && s.contains("000.00.20.H53"), "{s}");
+                    sigs.push((kind.to_string(), body));
                 }
             }
+        }
+        // Real CMS signatures over the PDF: the signer's personal certificate and the agency's
+        // organisation certificate, both chained to the platform's test CA.
+        assert_eq!(sigs.len(), 2);
+        for (kind, sig) in &sigs {
+            let report = t.signing.verify_any(&main_pdf, Some(sig)).unwrap();
+            assert!(report.all_valid(), "{kind}: {report:?}");
+            assert_eq!(report.signature_count(), 1, "{kind}");
+            let text = format!("{report:?}");
+            if kind == "signer_signature" {
+                assert!(text.contains("Phạm Thị Lãnh"), "{text}");
+            } else {
+                assert!(text.contains("000.00.20.H53"), "{text}");
+            }
+            // And by a tool nobody here wrote (signature and content; chain not checked here).
+            if let Some(out) = openssl_cms_verify(&main_pdf, sig) {
+                assert!(out.contains("Verification successful"), "{kind}: {out}");
+            }
+            // One byte changed in the file: the signature no longer verifies.
+            let mut tampered = main_pdf.clone();
+            let last = tampered.len() - 1;
+            tampered[last] ^= 1;
+            assert!(
+                !t.signing
+                    .verify_any(&tampered, Some(sig))
+                    .unwrap()
+                    .all_valid()
+            );
         }
         // Editing after issue is refused.
         let r = specialist
@@ -714,5 +740,43 @@ async fn a_draft_without_its_file_is_sent_back_and_completed_by_multipart_edit()
         assert_eq!(found["total"], 1, "{found}");
         assert_eq!(found["items"][0]["state"], "awaiting_signature");
         t.stop().await;
+    }
+}
+
+/// `openssl cms -verify` of a detached DER signature over `content`, without the chain check;
+/// `None` (after saying "skipped") when openssl is missing.
+fn openssl_cms_verify(content: &[u8], sig: &[u8]) -> Option<String> {
+    let dir = std::env::temp_dir().join(format!("cqdt-cms-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (c, s) = (dir.join("content"), dir.join("sig.p7s"));
+    std::fs::write(&c, content).unwrap();
+    std::fs::write(&s, sig).unwrap();
+    let out = std::process::Command::new("openssl")
+        .args([
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-noverify",
+            "-out",
+            "/dev/null",
+        ])
+        .arg("-in")
+        .arg(&s)
+        .arg("-content")
+        .arg(&c)
+        .output();
+    let _ = std::fs::remove_dir_all(&dir);
+    match out {
+        Ok(o) => Some(format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )),
+        Err(_) => {
+            eprintln!("skipped: openssl missing (CMS check)");
+            None
+        }
     }
 }

@@ -22,6 +22,8 @@ use cqdt_web::WebConfig;
 pub struct TestApp {
     pub base: String,
     pub app: App,
+    /// The signing service the server signs documents with (to verify them).
+    pub signing: std::sync::Arc<cqdt_exchange::signing::SigningService>,
     pub db: Option<TestDb>,
     running: Option<cqdt::server::Running>,
 }
@@ -43,13 +45,33 @@ impl TestApp {
     }
 
     async fn start(db: TestDb) -> TestApp {
+        TestApp::start_with(db, None).await
+    }
+
+    /// The demo server on `db`, with this clock (the system's by default) and the platform's
+    /// real signing service, its own test CA in a fresh folder.
+    pub async fn start_with(
+        db: TestDb,
+        clock: Option<std::sync::Arc<dyn cqdt_app::Clock>>,
+    ) -> TestApp {
         let config = AppConfig {
             argon2_memory_kib: 256,
             argon2_iterations: 1,
             ..AppConfig::default()
         };
-        let app = App::new(db.store.clone(), config)
-            .with_signer(std::sync::Arc::new(cqdt_app::documents::FakeSigner));
+        let mut app = App::new(db.store.clone(), config);
+        if let Some(c) = clock {
+            app.clock = c;
+        }
+        let keys =
+            std::env::temp_dir().join(format!("cqdt-keys-{}", uuid::Uuid::new_v4().simple()));
+        let signing = std::sync::Arc::new(
+            cqdt_exchange::signing::SigningService::new(&keys, "test-keys", app.clock.clone())
+                .expect("signing service"),
+        );
+        let app = app.with_signer(std::sync::Arc::new(
+            cqdt_exchange::signing::DocumentSigning(signing.clone()),
+        ));
         app.seed_demo().await.expect("demo data");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -65,6 +87,7 @@ impl TestApp {
         TestApp {
             base: format!("http://{}", running.addr),
             app,
+            signing,
             db: Some(db),
             running: Some(running),
         }

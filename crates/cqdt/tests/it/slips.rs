@@ -12,9 +12,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use cqdt_app::ports::FakeClock;
-use cqdt_app::{App, AppConfig};
 use cqdt_store::testing::TestDb;
-use cqdt_web::WebConfig;
 use serde_json::{Value, json};
 use unicode_normalization::UnicodeNormalization;
 
@@ -36,31 +34,7 @@ fn local_us(y: i32, m: u32, d: u32, h: u32, min: u32) -> i64 {
 
 /// The demo server with a clock the test moves.
 async fn start(db: TestDb, clock: Arc<FakeClock>) -> TestApp {
-    let config = AppConfig {
-        argon2_memory_kib: 256,
-        argon2_iterations: 1,
-        ..AppConfig::default()
-    };
-    let mut app = App::new(db.store.clone(), config);
-    app.clock = clock;
-    app.seed_demo().await.expect("demo data");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let web = WebConfig {
-        body_limit: 64 * 1024,
-        upload_limit: 1 << 20,
-        ..WebConfig::default()
-    };
-    let running = cqdt::server::start(app.clone(), web, listener)
-        .await
-        .expect("start");
-    TestApp {
-        base: format!("http://{}", running.addr),
-        app,
-        db: Some(db),
-        running: Some(running),
-    }
+    TestApp::start_with(db, Some(clock)).await
 }
 
 type Session = (reqwest::Client, String);
