@@ -46,15 +46,15 @@ impl PgStore {
     }
 }
 
-fn corrupt(what: &str) -> AppError {
+pub(crate) fn corrupt(what: &str) -> AppError {
     AppError::internal(format!("stored value is not valid: {what}"))
 }
 
-fn uuid_of(s: &str) -> AppResult<uuid::Uuid> {
+pub(crate) fn uuid_of(s: &str) -> AppResult<uuid::Uuid> {
     uuid::Uuid::parse_str(s).map_err(|_| corrupt("uuid"))
 }
 
-fn path_from_string(s: &str) -> AppResult<Vec<AgencyId>> {
+pub(crate) fn path_from_string(s: &str) -> AppResult<Vec<AgencyId>> {
     s.split('/')
         .filter(|p| !p.is_empty())
         .map(|p| uuid_of(p).map(AgencyId))
@@ -1786,7 +1786,7 @@ impl Sql {
 }
 
 /// `s` with the LIKE wildcards escaped (for `LIKE … ESCAPE '\'`).
-fn like_escape(s: &str) -> String {
+pub(crate) fn like_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if matches!(c, '\\' | '%' | '_') {

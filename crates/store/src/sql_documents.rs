@@ -15,7 +15,9 @@ use cqdt_domain::ids::{AgencyId, DocumentId, FileId, UserId};
 use sqlx::Row;
 
 use crate::db_err;
-use crate::sql::{PgStore, SqliteStore};
+use crate::sql::{
+    PgStore, SqliteStore, corrupt, like_escape, path_from_string as path_of, uuid_of,
+};
 
 const REC_COLS: &str = "id, agency_id, agency_path, agency_tier, body, edxml_document_id, source_document_id, sent_electronic, created_by, version, created_at_us, updated_at_us";
 const FILE_COLS: &str =
@@ -23,35 +25,8 @@ const FILE_COLS: &str =
 /// Terms per INSERT statement.
 const TERM_CHUNK: usize = 400;
 
-fn corrupt(what: &str) -> AppError {
-    AppError::internal(format!("stored value is not valid: {what}"))
-}
-
-fn uuid_of(s: &str) -> AppResult<uuid::Uuid> {
-    uuid::Uuid::parse_str(s).map_err(|_| corrupt("uuid"))
-}
-
-fn path_of(s: &str) -> AppResult<Vec<AgencyId>> {
-    s.split('/')
-        .filter(|p| !p.is_empty())
-        .map(|p| uuid_of(p).map(AgencyId))
-        .collect()
-}
-
 fn date_text(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
-}
-
-/// `s` with the LIKE wildcards escaped (for `LIKE … ESCAPE '\'`).
-fn like_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if matches!(c, '\\' | '%' | '_') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The first string after every string starting with `prefix` (terms are folded words of
