@@ -1880,7 +1880,7 @@ impl App {
                 }
             }
         }
-        out.sort_by(|a, b| b.created_at_us.cmp(&a.created_at_us));
+        out.sort_by_key(|r| std::cmp::Reverse(r.created_at_us));
         out.truncate(usize::try_from(limit.max(0)).unwrap_or(0));
         Ok(out)
     }

@@ -7,7 +7,7 @@
 
 use super::portal::{agencies_by_id, agency_name, errs_with, read_posted, utc_hm};
 use super::{Errs, Nav, any_scope_allows, csrf_for, error_page, html_page, nav_of, see_other};
-use super::{with_cookie, Form};
+use super::{Form, with_cookie};
 use crate::auth::Caller;
 use crate::i18n::Tr;
 use crate::state::AppState;
@@ -20,15 +20,15 @@ use axum::routing::{get, post};
 use chrono::{Datelike, NaiveDate};
 use cqdt_app::AppError;
 use cqdt_app::documents::{
-    AssignInput, Book, DocFileKind, DocumentFile, DocumentRecord, DraftInput, PaperIncoming,
-    RecipientInput, RegisterQuery, document_types,
+    AssignInput, Book, DocumentFile, DocumentRecord, DraftInput, PaperIncoming, RecipientInput,
+    RegisterQuery, document_types,
 };
 use cqdt_app::files::Upload;
 use cqdt_app::store::{UserFilter, UserKind};
 use cqdt_domain::ErrorCode;
 use cqdt_domain::agency::{Agency, AgencyKind};
 use cqdt_domain::document::{
-    DocState, Direction, EdxmlStatus, EventKind, Secrecy, SignerInfo, Urgency,
+    Direction, DocState, EdxmlStatus, EventKind, Secrecy, SignerInfo, Urgency,
 };
 use cqdt_domain::files::FileKind;
 use cqdt_domain::ids::{AgencyId, DocumentId, FileId, UserId};
@@ -166,7 +166,10 @@ fn doc_row(t: &Tr, r: &DocumentRecord, day: NaiveDate) -> DocRow {
             dmy(i.handling.as_ref().map(|h| h.due).or(i.handling_due)),
         ),
         (_, Some(o)) => (
-            o.number.as_ref().map(|n| n.full.clone()).unwrap_or_default(),
+            o.number
+                .as_ref()
+                .map(|n| n.full.clone())
+                .unwrap_or_default(),
             dmy(o.number.as_ref().map(|n| n.date)),
             o.recipients
                 .iter()
@@ -217,9 +220,7 @@ fn needs_me(actor: &Actor, me: Option<UserId>, r: &DocumentRecord) -> Option<&'s
         {
             Some("to_handle")
         }
-        DocState::Draft
-            if r.created_by == me && allowed_on(actor, Action::HandleDocument, p) =>
-        {
+        DocState::Draft if r.created_by == me && allowed_on(actor, Action::HandleDocument, p) => {
             Some("drafts")
         }
         DocState::InReview if allowed_on(actor, Action::Approve, p) => Some("to_review"),
@@ -278,11 +279,7 @@ async fn work(State(s): State<AppState>, caller: Caller, uri: Uri) -> Response {
     let actor = &caller.ctx.actor;
     let day = today(&s);
     let all = agencies_by_id(&s).await;
-    let docs = match s
-        .app
-        .documents_of_agency(&caller.ctx, agency_id, 500)
-        .await
-    {
+    let docs = match s.app.documents_of_agency(&caller.ctx, agency_id, 500).await {
         Ok(d) => d,
         Err(e) => return error_page(&s, &caller, &e),
     };
@@ -318,7 +315,10 @@ async fn work(State(s): State<AppState>, caller: Caller, uri: Uri) -> Response {
                 .collect()
         })
         .unwrap_or_default();
-    let path = all.get(&agency_id).map(|a| a.path.clone()).unwrap_or_default();
+    let path = all
+        .get(&agency_id)
+        .map(|a| a.path.clone())
+        .unwrap_or_default();
     let p: MsgQ = query(&uri);
     let (csrf, cookie) = csrf_for(&s, &caller);
     let page = WorkPage {
@@ -373,7 +373,6 @@ struct RegisterPage {
     xlsx: String,
     followup_pdf: String,
     followup_xlsx: String,
-    tabs: Vec<(String, String, bool)>,
     can_register: bool,
 }
 
@@ -483,7 +482,9 @@ async fn register_page(
             let cells = match book {
                 Book::Incoming => vec![
                     dmy(r.arrival_date),
-                    r.arrival_number.map(|n| format!("{n:02}")).unwrap_or_default(),
+                    r.arrival_number
+                        .map(|n| format!("{n:02}"))
+                        .unwrap_or_default(),
                     r.author.clone().unwrap_or_default(),
                     r.number.clone().unwrap_or_default(),
                     dmy(r.date),
@@ -504,7 +505,9 @@ async fn register_page(
                     },
                 ],
                 Book::Handling => vec![
-                    r.arrival_number.map(|n| format!("{n:02}")).unwrap_or_default(),
+                    r.arrival_number
+                        .map(|n| format!("{n:02}"))
+                        .unwrap_or_default(),
                     format!(
                         "{} {} {} — {}",
                         r.type_name,
@@ -543,18 +546,11 @@ async fn register_page(
             reg.total
         )
     };
-    let path = all.get(&agency_id).map(|a| a.path.clone()).unwrap_or_default();
+    let path = all
+        .get(&agency_id)
+        .map(|a| a.path.clone())
+        .unwrap_or_default();
     let (csrf, cookie) = csrf_for(&s, &caller);
-    let tabs = [Book::Incoming, Book::Outgoing, Book::Handling]
-        .iter()
-        .map(|b| {
-            (
-                format!("{}?nam={year}", book_path(*b)),
-                t.s(&format!("doc.book.{}", book_kind(*b))).to_string(),
-                *b == book,
-            )
-        })
-        .collect();
     let page = RegisterPage {
         nav: nav_of(&caller, csrf),
         errs: Errs::default(),
@@ -570,13 +566,20 @@ async fn register_page(
         heads,
         rows,
         range,
-        prev: if pageno > 1 { href(pageno - 1) } else { String::new() },
-        next: if pageno < last { href(pageno + 1) } else { String::new() },
+        prev: if pageno > 1 {
+            href(pageno - 1)
+        } else {
+            String::new()
+        },
+        next: if pageno < last {
+            href(pageno + 1)
+        } else {
+            String::new()
+        },
         pdf: print_link(book_kind(book), agency_id, year, "pdf"),
         xlsx: print_link(book_kind(book), agency_id, year, "xlsx"),
         followup_pdf: print_link("follow-up", agency_id, year, "pdf"),
         followup_xlsx: print_link("follow-up", agency_id, year, "xlsx"),
-        tabs,
         can_register: book == Book::Incoming
             && allowed_on(&caller.ctx.actor, Action::RegisterDocument, &path),
         t,
@@ -783,16 +786,15 @@ async fn inbox(State(s): State<AppState>, caller: Caller, uri: Uri) -> Response 
     };
     let t = Tr::new(caller.lang);
     let day = today(&s);
-    let docs = match s
-        .app
-        .documents_of_agency(&caller.ctx, agency_id, 500)
-        .await
-    {
+    let docs = match s.app.documents_of_agency(&caller.ctx, agency_id, 500).await {
         Ok(d) => d,
         Err(e) => return error_page(&s, &caller, &e),
     };
     let all = agencies_by_id(&s).await;
-    let path = all.get(&agency_id).map(|a| a.path.clone()).unwrap_or_default();
+    let path = all
+        .get(&agency_id)
+        .map(|a| a.path.clone())
+        .unwrap_or_default();
     let rows = docs
         .iter()
         .filter(|r| r.doc.state == DocState::Arrived)
@@ -883,7 +885,10 @@ async fn draft_page(
         .filter(|r| r.doc.direction == Direction::Incoming && r.doc.state.is_open_handling())
         .map(|r| {
             let row = doc_row(&t, &r, day);
-            (row.id, format!("{} {} — {}", row.type_name, row.number, row.subject))
+            (
+                row.id,
+                format!("{} {} — {}", row.type_name, row.number, row.subject),
+            )
         })
         .collect();
     let (csrf, cookie) = csrf_for(s, caller);
@@ -928,12 +933,11 @@ async fn draft_form(State(s): State<AppState>, caller: Caller, uri: Uri) -> Resp
 /// Every value of a repeated field of a posted form (checkboxes): `Form` keeps one value per
 /// name, so the page names them `recipient-{agency id}`.
 fn chosen_agencies(f: &Form) -> Vec<String> {
-    let mut v: Vec<String> = f
-        .0
-        .keys()
-        .filter_map(|k| k.strip_prefix("recipient-"))
-        .map(str::to_string)
-        .collect();
+    let mut v: Vec<String> =
+        f.0.keys()
+            .filter_map(|k| k.strip_prefix("recipient-"))
+            .map(str::to_string)
+            .collect();
     v.sort();
     v
 }
@@ -1019,6 +1023,8 @@ async fn draft_submit(
 pub struct FactView {
     pub label: String,
     pub value: String,
+    /// A link to another document, if the value names one.
+    pub href: String,
 }
 
 pub struct DocFileView {
@@ -1124,7 +1130,15 @@ async fn doc_get(
 ) -> Response {
     let p: MsgQ = query(&uri);
     let t = Tr::new(caller.lang);
-    render_doc(&s, &caller, &id, Errs::default(), notice(&t, &p.msg), Form(HashMap::new())).await
+    render_doc(
+        &s,
+        &caller,
+        &id,
+        Errs::default(),
+        notice(&t, &p.msg),
+        Form(HashMap::new()),
+    )
+    .await
 }
 
 async fn render_doc(
@@ -1154,9 +1168,18 @@ async fn render_doc(
     let mut facts = vec![];
     let mut fact = |k: &str, v: String| {
         if !v.is_empty() {
+            let href = DocumentId::parse(&v)
+                .map(|d| format!("/van-ban/{d}"))
+                .unwrap_or_default();
+            let value = if href.is_empty() {
+                v
+            } else {
+                t.s("doc.open_document").to_string()
+            };
             facts.push(FactView {
                 label: t.s(&format!("doc.field.{k}")).into(),
-                value: v,
+                value,
+                href,
             });
         }
     };
@@ -1196,7 +1219,9 @@ async fn render_doc(
         if let Some(h) = &i.handling {
             fact(
                 "lead_unit",
-                h.lead_unit.map(|u| agency_name(&all, u)).unwrap_or_default(),
+                h.lead_unit
+                    .map(|u| agency_name(&all, u))
+                    .unwrap_or_default(),
             );
             fact(
                 "lead_person",
@@ -1222,7 +1247,10 @@ async fn render_doc(
     if let Some(o) = &d.outgoing {
         fact(
             "number",
-            o.number.as_ref().map(|n| n.full.clone()).unwrap_or_default(),
+            o.number
+                .as_ref()
+                .map(|n| n.full.clone())
+                .unwrap_or_default(),
         );
         fact("issued_date", dmy(o.number.as_ref().map(|n| n.date)));
         fact("drafting_unit", o.drafting_unit.clone().unwrap_or_default());
@@ -1250,7 +1278,10 @@ async fn render_doc(
                 t.s(if o.agency_signed { "doc.yes" } else { "doc.no" })
             ),
         );
-        fact("send_back_reason", o.send_back_reason.clone().unwrap_or_default());
+        fact(
+            "send_back_reason",
+            o.send_back_reason.clone().unwrap_or_default(),
+        );
         if let Some(r) = o.reply_to {
             fact("reply_to", r.to_string());
         }
@@ -1285,13 +1316,17 @@ async fn render_doc(
                     receivers.push(FactView {
                         label: from,
                         value: status_label(&t, st),
+                        href: String::new(),
                     });
                 }
             }
             EventLine {
                 at: utc_hm(e.at),
                 label,
-                who: e.actor.and_then(|u| names.get(&u).cloned()).unwrap_or_default(),
+                who: e
+                    .actor
+                    .and_then(|u| names.get(&u).cloned())
+                    .unwrap_or_default(),
                 note: e.note.clone().unwrap_or_default(),
             }
         })
@@ -1695,12 +1730,17 @@ async fn figures(State(s): State<AppState>, caller: Caller, uri: Uri) -> Respons
             let l = |k: &str, v: String| FactView {
                 label: t.s(&format!("doc.fig.{k}")).into(),
                 value: v,
+                href: String::new(),
             };
             vec![
                 l("issued", f.issued.to_string()),
                 l(
                     "issued_electronic",
-                    format!("{} ({})", f.issued_electronic, share(f.issued_electronic, f.issued)),
+                    format!(
+                        "{} ({})",
+                        f.issued_electronic,
+                        share(f.issued_electronic, f.issued)
+                    ),
                 ),
                 l(
                     "issued_both_signatures",
