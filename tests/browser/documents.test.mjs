@@ -2,7 +2,7 @@
 // every page: the clerk of UBND tỉnh registers a paper incoming document with its scan → the
 // leader assigns it to the specialist → the specialist drafts the reply (a PDF) and links it →
 // the leader passes it to signature and signs → the clerk numbers and issues it → the clerk of
-// UBND thành phố Tây Ninh finds it in the inbox and registers it → the sender's page shows the
+// UBND huyện Tân Biên finds it in the inbox and registers it → the sender's page shows the
 // receiver's status 03 "Tiếp nhận, vào sổ văn bản đến".
 //
 // Two steps depend on parts being wired elsewhere, and are guarded with a clear message:
@@ -21,10 +21,10 @@ const pdf = (name) => ({ name, mimeType: 'application/pdf', buffer: PDF });
 const CLERK = 'vanthutinh@tayninh.demo';
 const LEADER = 'lanhdaotinhvp@tayninh.demo';
 const SPECIALIST = 'chuyenvientinh@tayninh.demo';
-const CITY_CLERK = 'vanthutp@tayninh.demo';
-const CITY = 'UBND thành phố Tây Ninh';
+const CITY_CLERK = 'vanthutanbien@tayninh.demo';
+const CITY = 'UBND huyện Tân Biên';
 const INCOMING_SUBJECT = 'Về việc đề nghị hỗ trợ kinh phí chuyển đổi số năm 2020';
-const REPLY_SUBJECT = 'Về việc hỗ trợ kinh phí chuyển đổi số năm 2020 cho thành phố';
+const REPLY_SUBJECT = 'Về việc hỗ trợ kinh phí chuyển đổi số năm 2020 cho huyện Tân Biên';
 
 const nav = (page) => page.getByRole('navigation', { name: 'Điều hướng chính' });
 const main = (page) => page.getByRole('main');
@@ -67,10 +67,10 @@ async function openFromWork(s, group, subject) {
   await s.navigating(() => row.getByRole('link').first().click(), `open: ${subject}`);
 }
 
-browserTest('incoming on paper → assign → reply drafted, signed, issued → received by the city', async (s, t) => {
+browserTest('incoming on paper → assign → reply drafted, signed, issued → received by the district', async (s, t) => {
   const page = s.page;
 
-  // 1. The clerk of UBND tỉnh registers a paper document from the city, with its scan.
+  // 1. The clerk of UBND tỉnh registers a paper document from the district, with its scan.
   await logIn(s, CLERK);
   assert.equal(await nav(page).getByRole('link', { name: 'Văn bản', exact: true }).count(), 1, 'nav link to the documents');
   await s.goto('/van-ban/den', 'incoming register (demo entries)');
@@ -168,16 +168,16 @@ browserTest('incoming on paper → assign → reply drafted, signed, issued → 
   assert.match(await main(page).innerText(), new RegExp(number));
   await logOut(s);
 
-  // 6. The city's clerk finds it in the inbox and registers it (needs the deliverer).
+  // 6. The district's clerk finds it in the inbox and registers it (needs the deliverer).
   await logIn(s, CITY_CLERK);
-  await s.goto('/van-ban/hop-thu', 'city inbox');
+  await s.goto('/van-ban/hop-thu', 'district inbox');
   const arrived = main(page).getByRole('row').filter({ hasText: number });
   if ((await arrived.count()) === 0) {
     // FIXME(deliverer): `document.send` is not delivered yet; remove this guard once it is.
     t.todo('the outbox deliverer of document.send / document.status is not wired yet');
     return;
   }
-  await press(s, 'Vào sổ', 'registered at the city', arrived);
+  await press(s, 'Vào sổ', 'registered at the district', arrived);
   await expectNotice(page, 'Đã vào sổ văn bản đến');
   await logOut(s);
 

@@ -52,7 +52,7 @@ const STAFF: &[(&str, &str, &str, &str)] = &[
         "clerk",
     ),
     // Electronic documents (issue 5): the office of UBND tỉnh (clerk, leader, specialist) and
-    // the clerk of UBND thành phố Tây Ninh, to send documents from one agency to the other.
+    // the clerk of UBND huyện Tân Biên, to send documents from one agency to the other.
     (
         "vanthutinh@tayninh.demo",
         "Trương Thị Văn",
@@ -72,9 +72,9 @@ const STAFF: &[(&str, &str, &str, &str)] = &[
         "specialist",
     ),
     (
-        "vanthutp@tayninh.demo",
-        "Lý Thị Thành",
-        "000.00.20.H53",
+        "vanthutanbien@tayninh.demo",
+        "Lý Thị Biên",
+        "000.00.21.H53",
         "clerk",
     ),
     (
