@@ -51,6 +51,32 @@ const STAFF: &[(&str, &str, &str, &str)] = &[
         "000.00.01.H53",
         "clerk",
     ),
+    // Electronic documents (issue 5): the office of UBND tỉnh (clerk, leader, specialist) and
+    // the clerk of UBND huyện Tân Biên, to send documents from one agency to the other.
+    (
+        "vanthutinh@tayninh.demo",
+        "Trương Thị Văn",
+        "000.00.00.H53",
+        "clerk",
+    ),
+    (
+        "lanhdaotinhvp@tayninh.demo",
+        "Hồ Văn Đạo",
+        "000.00.00.H53",
+        "leader",
+    ),
+    (
+        "chuyenvientinh@tayninh.demo",
+        "Mai Thị Viên",
+        "000.00.00.H53",
+        "specialist",
+    ),
+    (
+        "vanthutanbien@tayninh.demo",
+        "Lý Thị Biên",
+        "000.00.21.H53",
+        "clerk",
+    ),
     (
         "thuky@tayninh.demo",
         "Đặng Văn Ký",
@@ -117,11 +143,71 @@ impl App {
             },
         )
         .await?;
+        self.seed_demo_documents().await?;
         out.push(DemoAccount {
             login: CITIZEN_LOGIN.into(),
             role: "citizen",
             agency: "",
         });
         Ok(out)
+    }
+}
+
+/// A one-page PDF standing in for the scan of a demo document.
+const DEMO_PDF: &[u8] = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
+
+impl App {
+    /// Two paper incoming documents registered at UBND tỉnh, so the incoming register is not
+    /// empty on first start.
+    async fn seed_demo_documents(&self) -> AppResult<()> {
+        use crate::documents::PaperIncoming;
+        use crate::files::Upload;
+        use cqdt_domain::document::{Secrecy, Urgency};
+        use cqdt_domain::files::FileKind;
+        let ctx = Ctx::cli();
+        let Some(province) = self.store.agency_by_identifier("000.00.00.H53").await? else {
+            return Ok(());
+        };
+        let docs = [
+            (
+                "cong_van",
+                "Về việc báo cáo tình hình cải cách hành chính quý IV",
+                "Bộ Nội vụ",
+                "125/BNV-CCHC",
+                Urgency::Normal,
+            ),
+            (
+                "quyet_dinh",
+                "Quyết định ban hành Kế hoạch chuyển đổi số năm 2020",
+                "Bộ Thông tin và Truyền thông",
+                "09/QĐ-BTTTT",
+                Urgency::Urgent,
+            ),
+        ];
+        for (ty, subject, sender, number, urgency) in docs {
+            self.document_register_paper(
+                &ctx,
+                PaperIncoming {
+                    agency_id: province.id,
+                    type_code: ty.into(),
+                    subject: subject.into(),
+                    sender_name: sender.into(),
+                    sender_identifier: None,
+                    sender_number: Some(number.into()),
+                    sender_date: None,
+                    signer: None,
+                    urgency,
+                    secrecy: Secrecy::None,
+                    handling_days: None,
+                    scans: vec![Upload::of_kind(
+                        FileKind::Working,
+                        "ban-quet.pdf",
+                        DEMO_PDF.to_vec(),
+                    )],
+                },
+            )
+            .await?;
+        }
+        Ok(())
     }
 }

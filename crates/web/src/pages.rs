@@ -31,6 +31,7 @@ use cqdt_domain::text::fold;
 use std::collections::HashMap;
 
 mod desk;
+mod documents;
 mod portal;
 
 // ---------- shared page pieces ----------
@@ -46,6 +47,8 @@ pub struct Nav {
     pub can_dossiers: bool,
     /// A citizen or business account: "my dossiers".
     pub is_applicant: bool,
+    /// Staff who may read electronic documents (clerk, specialist, leader…).
+    pub can_documents: bool,
 }
 
 /// Errors of a form: a summary for the top of the page and one message per field.
@@ -91,6 +94,7 @@ fn nav_of(caller: &Caller, csrf: String) -> Nav {
         .into_iter()
         .any(|a| any_scope_allows(actor, a)),
         is_applicant: matches!(actor, Actor::Citizen { .. }),
+        can_documents: documents::may_see_documents(actor),
     }
 }
 
@@ -196,6 +200,7 @@ pub fn not_found(lang: Lang) -> Response {
             can_keys: false,
             can_dossiers: false,
             is_applicant: false,
+            can_documents: false,
         },
         errs: Errs::default(),
         notice: String::new(),
@@ -2117,4 +2122,5 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
         )
         .merge(portal::routes(upload_limit))
         .merge(desk::routes(upload_limit))
+        .merge(documents::routes(upload_limit))
 }

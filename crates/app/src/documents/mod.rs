@@ -1911,6 +1911,54 @@ fn register_row(r: &DocumentRecord, today: NaiveDate, reply_number: Option<Strin
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Added for the pages (issue 5 pages): the documents of one agency in any state.
+
+impl App {
+    /// Documents of one agency (not its subtree), newest first, at most `limit`, in any state
+    /// (arrived ones in the inbox, drafts, documents awaiting review or signature…), for the
+    /// pages' worklist and inbox.
+    ///
+    /// STOPGAP: the `DocumentStore` port has no query by agency and state, so this reads the
+    /// search index — every indexed document has its type name's words as terms, so one prefix
+    /// query per distinct first letter of the type names in the table covers them all. Secret
+    /// documents are not indexed and are missing here (they are never exchanged, so the inbox
+    /// is complete). Replace with a store query `documents_by_state(agency, states, limit)`.
+    pub async fn documents_of_agency(
+        &self,
+        ctx: &Ctx,
+        agency_id: AgencyId,
+        limit: i64,
+    ) -> AppResult<Vec<DocumentRecord>> {
+        let agency = self.doc_agency(agency_id).await?;
+        self.authorize(ctx, Action::ViewDocuments, Target::Agency(&agency.path))?;
+        let types = document_types()?;
+        let mut firsts: BTreeSet<String> = BTreeSet::new();
+        for ty in &types.rows {
+            if let Some(c) = words(&ty.name).first().and_then(|w| w.chars().next()) {
+                firsts.insert(c.to_string());
+            }
+        }
+        let prefix = path_string(&agency.path);
+        let mut seen = BTreeSet::new();
+        let mut out = Vec::new();
+        for f in &firsts {
+            for r in self
+                .store
+                .documents_search(&prefix, &[], Some(f), limit.clamp(1, 1000))
+                .await?
+            {
+                if r.agency_id == agency_id && seen.insert(r.id) {
+                    out.push(r);
+                }
+            }
+        }
+        out.sort_by_key(|r| std::cmp::Reverse(r.created_at_us));
+        out.truncate(usize::try_from(limit.max(0)).unwrap_or(0));
+        Ok(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

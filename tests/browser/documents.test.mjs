@@ -1,0 +1,215 @@
+// Browser test of the electronic documents flow (issue 5) in real headless Chromium, axe-core on
+// every page: the clerk of UBND tỉnh registers a paper incoming document with its scan → the
+// leader assigns it to the specialist → the specialist drafts the reply (a PDF) and links it →
+// the leader passes it to signature and signs → the clerk numbers and issues it → the clerk of
+// UBND huyện Tân Biên finds it in the inbox and registers it → the sender's page shows the
+// receiver's status 03 "Tiếp nhận, vào sổ văn bản đến".
+//
+// Two steps depend on parts being wired elsewhere, and are guarded with a clear message:
+// - signing needs a document signer in the server (`App::with_signer`); `cqdt serve --demo`
+//   has none yet, so "Ký số" answers document.signing_failed and the rest is skipped;
+// - the inbox and the receiver's status need the outbox deliverer of `document.send` /
+//   `document.status`; while it is missing those steps are reported as todo.
+// Run with tests/browser/run.sh.
+
+import assert from 'node:assert/strict';
+import { browserTest, DEMO_PASSWORD } from './support.mjs';
+
+const PDF = Buffer.from('%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n');
+const pdf = (name) => ({ name, mimeType: 'application/pdf', buffer: PDF });
+
+const CLERK = 'vanthutinh@tayninh.demo';
+const LEADER = 'lanhdaotinhvp@tayninh.demo';
+const SPECIALIST = 'chuyenvientinh@tayninh.demo';
+const CITY_CLERK = 'vanthutanbien@tayninh.demo';
+const CITY = 'UBND huyện Tân Biên';
+const INCOMING_SUBJECT = 'Về việc đề nghị hỗ trợ kinh phí chuyển đổi số năm 2020';
+const REPLY_SUBJECT = 'Về việc hỗ trợ kinh phí chuyển đổi số năm 2020 cho huyện Tân Biên';
+
+const nav = (page) => page.getByRole('navigation', { name: 'Điều hướng chính' });
+const main = (page) => page.getByRole('main');
+const actionForm = (page, title) => main(page).getByRole('region', { name: title, exact: true });
+
+async function logIn(s, login) {
+  await s.goto('/dang-nhap', `login page (${login})`);
+  const page = s.page;
+  await page.getByLabel('Thư điện tử hoặc số điện thoại').fill(login);
+  await page.getByLabel('Mật khẩu', { exact: true }).fill(DEMO_PASSWORD);
+  await s.navigating(() => main(page).getByRole('button', { name: 'Đăng nhập' }).click(), `logged in as ${login}`);
+  assert.equal(new URL(page.url()).pathname, '/', `${login} is logged in`);
+}
+
+async function logOut(s) {
+  await s.navigating(() => nav(s.page).getByRole('button', { name: 'Đăng xuất' }).click(), 'logged out');
+}
+
+async function press(s, name, step, scope = main(s.page), expect = null) {
+  const status = await s.navigating(() => scope.getByRole('button', { name, exact: true }).click(), step);
+  if (expect === null) assert.ok(status < 400, `"${name}" answered ${status} on ${s.where()}`);
+  else assert.equal(status, expect, `"${name}" on ${s.where()}`);
+  return status;
+}
+
+async function expectState(page, text) {
+  const lead = await main(page).locator('p.lead').first().innerText();
+  assert.ok(lead.includes(text), `the document is "${text}" (got: ${lead})`);
+}
+
+async function expectNotice(page, text) {
+  assert.match(await main(page).getByRole('status').first().innerText(), new RegExp(text));
+}
+
+/** From "my documents", open the document of a group by (part of) its subject. */
+async function openFromWork(s, group, subject) {
+  await s.goto('/van-ban', 'my documents');
+  const section = main(s.page).getByRole('region', { name: new RegExp(`^${group}`) });
+  const row = section.getByRole('row').filter({ hasText: subject });
+  await s.navigating(() => row.getByRole('link').first().click(), `open: ${subject}`);
+}
+
+browserTest('incoming on paper → assign → reply drafted, signed, issued → received by the district', async (s, t) => {
+  const page = s.page;
+
+  // 1. The clerk of UBND tỉnh registers a paper document from the district, with its scan.
+  await logIn(s, CLERK);
+  assert.equal(await nav(page).getByRole('link', { name: 'Văn bản', exact: true }).count(), 1, 'nav link to the documents');
+  await s.goto('/van-ban/den', 'incoming register (demo entries)');
+  assert.match(await main(page).innerText(), /125\/BNV-CCHC/, 'the demo register is not empty');
+  assert.equal(await main(page).getByRole('link', { name: /Sổ đăng ký văn bản đến \(PDF\)/ }).count(), 1, 'print link');
+  await s.navigating(() => main(page).getByRole('link', { name: 'Vào sổ văn bản đến (giấy)' }).click(), 'paper registration form');
+  await press(s, 'Vào sổ', 'registration refused: sender missing', main(page), 422);
+  assert.match(await page.locator('#e-sender_name').innerText(), /nhập/i);
+  await page.getByLabel('Cơ quan ban hành (tác giả)').fill(CITY);
+  await page.getByLabel('Số, ký hiệu văn bản').fill('45/UBND-VP');
+  await page.getByLabel('Ngày tháng văn bản').fill('2020-03-02');
+  await page.getByLabel('Loại văn bản').selectOption({ label: 'Công văn' });
+  await page.getByLabel('Trích yếu nội dung').fill(INCOMING_SUBJECT);
+  await page.getByLabel('Độ khẩn').selectOption({ label: 'Thường' });
+  await page.getByLabel('Bản quét văn bản').setInputFiles(pdf('ban-quet-45-ubnd-vp.pdf'));
+  await press(s, 'Vào sổ', 'registered');
+  await expectNotice(page, 'Đã vào sổ văn bản đến');
+  await expectState(page, 'Đã vào sổ, chờ phân công');
+  const incomingUrl = s.where();
+  const facts = await main(page).locator('dl.facts').first().innerText();
+  assert.match(facts, /Số đến/);
+  assert.match(await main(page).innerText(), /ban-quet-45-ubnd-vp\.pdf/);
+  await logOut(s);
+
+  // 2. The leader assigns it to the specialist.
+  await logIn(s, LEADER);
+  await openFromWork(s, 'Văn bản đến chờ phân công', INCOMING_SUBJECT);
+  const assign = actionForm(page, 'Phân công xử lý');
+  await assign.getByLabel('Người chủ trì xử lý').selectOption({ label: 'Mai Thị Viên' });
+  await assign.getByLabel('Thời hạn giải quyết (số ngày làm việc)').fill('5');
+  await assign.getByLabel('Ý kiến chỉ đạo').fill('Giao Văn phòng tham mưu văn bản trả lời.');
+  await press(s, 'Phân công', 'assigned', assign);
+  await expectState(page, 'Đã phân công xử lý');
+  await logOut(s);
+
+  // 3. The specialist starts, drafts the reply with its PDF and links it.
+  await logIn(s, SPECIALIST);
+  await openFromWork(s, 'Văn bản được giao xử lý', INCOMING_SUBJECT);
+  await press(s, 'Bắt đầu xử lý', 'handling started', actionForm(page, 'Bắt đầu xử lý'));
+  await expectState(page, 'Đang xử lý');
+  await s.navigating(() => main(page).getByRole('link', { name: 'Soạn văn bản trả lời' }).click(), 'reply draft form');
+  await page.getByLabel('Loại văn bản').selectOption({ label: 'Công văn' });
+  await page.getByLabel('Trích yếu nội dung').fill(REPLY_SUBJECT);
+  await page.getByLabel(CITY, { exact: true }).check();
+  await page.getByLabel('Họ tên người ký').fill('Hồ Văn Đạo');
+  await page.getByLabel('Chức vụ người ký').fill('Phó Chủ tịch');
+  await page.getByLabel('Đơn vị soạn thảo').fill('VP');
+  await press(s, 'Lưu dự thảo', 'draft refused: no file', main(page), 422);
+  assert.match(await page.locator('#e-main').innerText(), /nhập|chọn|bắt buộc/i);
+  await page.getByLabel(CITY, { exact: true }).check();
+  await page.getByLabel('Tệp văn bản (PDF)').setInputFiles(pdf('cong-van-tra-loi.pdf'));
+  await press(s, 'Lưu dự thảo', 'draft saved');
+  await expectNotice(page, 'Đã lưu dự thảo');
+  await expectState(page, 'Dự thảo');
+  const replyUrl = s.where().split('?')[0];
+  await press(s, 'Trình lãnh đạo', 'submitted for review', actionForm(page, 'Trình lãnh đạo xem xét'));
+  await expectState(page, 'Chờ lãnh đạo xem xét');
+  await s.goto(incomingUrl.split('?')[0], 'incoming document again');
+  const link = actionForm(page, 'Văn bản trả lời');
+  await link.getByLabel('Văn bản trả lời').selectOption({ index: 1 });
+  await press(s, 'Gắn văn bản trả lời', 'reply linked', link);
+  await expectNotice(page, 'Đã gắn văn bản trả lời');
+  await logOut(s);
+
+  // 4. The leader passes it to signature and signs.
+  await logIn(s, LEADER);
+  await openFromWork(s, 'Dự thảo chờ xem xét', REPLY_SUBJECT);
+  await press(s, 'Trình ký', 'submitted for signature', actionForm(page, 'Trình ký'));
+  await expectState(page, 'Chờ ký');
+  const signStatus = await s.navigating(
+    () => actionForm(page, 'Ký số văn bản').getByRole('button', { name: 'Ký số', exact: true }).click(),
+    'sign',
+  );
+  if (signStatus >= 400) {
+    const alert = await page.getByRole('alert').innerText();
+    assert.match(alert, /Không ký số được văn bản/, `signing failed otherwise: ${alert}`);
+    // No document signer is configured in `cqdt serve --demo` (the lead wires the signing
+    // service): the rest of the flow cannot run yet.
+    t.skip('signing unavailable in the server (document.signing_failed): no signer configured');
+    return;
+  }
+  await expectState(page, 'Đã ký, chờ phát hành');
+  await logOut(s);
+
+  // 5. The clerk numbers and issues it.
+  await logIn(s, CLERK);
+  await openFromWork(s, 'Văn bản đã ký chờ phát hành', REPLY_SUBJECT);
+  await press(s, 'Cấp số và phát hành', 'issued', actionForm(page, 'Phát hành văn bản'));
+  await expectState(page, 'Đã phát hành');
+  const h1 = (await page.locator('h1').innerText()).trim();
+  const m = /(\d{2,}\/UBND-VP)/.exec(h1);
+  assert.ok(m, `the title shows the number and notation (got "${h1}")`);
+  const number = m[1];
+  await s.goto('/van-ban/di', 'outgoing register');
+  assert.match(await main(page).innerText(), new RegExp(number));
+  await logOut(s);
+
+  // 6. The district's clerk finds it in the inbox and registers it (needs the deliverer).
+  await logIn(s, CITY_CLERK);
+  await s.goto('/van-ban/hop-thu', 'district inbox');
+  const arrived = main(page).getByRole('row').filter({ hasText: number });
+  if ((await arrived.count()) === 0) {
+    // FIXME(deliverer): `document.send` is not delivered yet; remove this guard once it is.
+    t.todo('the outbox deliverer of document.send / document.status is not wired yet');
+    return;
+  }
+  await press(s, 'Vào sổ', 'registered at the district', arrived);
+  await expectNotice(page, 'Đã vào sổ văn bản đến');
+  await logOut(s);
+
+  // 7. The sender sees the receiver's status 03.
+  await logIn(s, CLERK);
+  await s.goto(replyUrl, 'issued document with the receiver status');
+  const receivers = main(page).getByRole('region', { name: 'Tình trạng xử lý tại nơi nhận' });
+  if ((await receivers.count()) === 0) {
+    // FIXME(deliverer): `document.status` is not delivered yet.
+    t.todo('the outbox deliverer of document.status is not wired yet');
+    return;
+  }
+  assert.match(await receivers.innerText(), /Tiếp nhận, vào sổ văn bản đến/);
+  assert.match(await main(page).locator('ol.timeline').innerText(), /Tiếp nhận, vào sổ văn bản đến/);
+}, { id: 'documents-flow', timeout: 300_000 });
+
+browserTest('documents: search without diacritics, registers, figures', async (s) => {
+  const page = s.page;
+  await logIn(s, CLERK);
+  await s.goto('/van-ban/tim-kiem?q=cai%20cach%20hanh%20chinh', 'search without diacritics');
+  assert.match(await main(page).innerText(), /cải cách hành chính/);
+  await s.goto('/van-ban/theo-doi', 'follow-up register');
+  assert.match(await main(page).innerText(), /Thời hạn giải quyết/);
+  await s.goto('/van-ban/di', 'outgoing register');
+  assert.equal(await main(page).getByRole('link', { name: /Sổ theo dõi giải quyết văn bản đến \(PDF\)/ }).count(), 1);
+  await s.goto('/van-ban/so-lieu', 'figures');
+  assert.match(await main(page).innerText(), /Văn bản đến đã vào sổ/);
+  await s.goto('/van-ban/hop-thu', 'inbox');
+  await logOut(s);
+  // A citizen has no documents pages.
+  await logIn(s, 'congdan@tayninh.demo');
+  assert.equal(await nav(page).getByRole('link', { name: 'Văn bản', exact: true }).count(), 0);
+  const status = await s.goto('/van-ban', 'documents refused to a citizen');
+  assert.equal(status, 403);
+}, { id: 'documents-search-registers', timeout: 180_000 });
