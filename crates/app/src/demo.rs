@@ -19,8 +19,8 @@ pub struct DemoAccount {
     pub agency: &'static str,
 }
 
-/// (e-mail, full name, agency identifier, role)
-const STAFF: &[(&str, &str, &str, &str)] = &[
+/// The demo staff accounts: (e-mail, full name, agency identifier, role).
+pub const STAFF: &[(&str, &str, &str, &str)] = &[
     (
         "quantri@tayninh.demo",
         "Nguyễn Văn Quản",

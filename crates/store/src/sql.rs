@@ -1074,8 +1074,14 @@ macro_rules! sql_store {
 
             async fn file_refs_page(&self, after: Option<FileId>, limit: i64) -> AppResult<Vec<cqdt_app::store::FileRef>> {
                 let rows = sqlx::query(
-                    "SELECT f.id, f.sha256, f.size, f.name, f.draft_id, d.code FROM files f \
-                     LEFT JOIN dossiers d ON d.id = f.dossier_id WHERE f.id > $1 ORDER BY f.id LIMIT $2",
+                    // Dossier and draft files, and documents' files (scans, main files,
+                    // signatures): every record that names a blob, so gc never takes one.
+                    "SELECT id, sha256, size, name, draft_id, code FROM ( \
+                     SELECT f.id AS id, f.sha256 AS sha256, f.size AS size, f.name AS name, f.draft_id AS draft_id, d.code AS code \
+                     FROM files f LEFT JOIN dossiers d ON d.id = f.dossier_id \
+                     UNION ALL \
+                     SELECT g.id, g.sha256, g.size, g.name, NULL, NULL FROM document_files g \
+                     ) u WHERE u.id > $1 ORDER BY u.id LIMIT $2",
                 )
                 .bind(after.map(|a| a.to_string()).unwrap_or_default())
                 .bind(limit.max(0))

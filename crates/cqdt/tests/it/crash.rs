@@ -44,7 +44,7 @@ pub(crate) fn start(dir: &std::path::Path, db_url: &str) -> Server {
 }
 
 /// Staff accounts `cqdt seed --demo` creates: no notice (its citizen registers, with a notice).
-const DEMO_STAFF: i64 = 8;
+const DEMO_STAFF: i64 = cqdt_app::demo::STAFF.len() as i64;
 
 /// `cqdt seed --demo` on the database (agencies, demo accounts, catalogue).
 pub(crate) fn seed(dir: &std::path::Path, db_url: &str) {
