@@ -143,7 +143,6 @@ impl App {
             },
         )
         .await?;
-        self.seed_demo_documents().await?;
         out.push(DemoAccount {
             login: CITIZEN_LOGIN.into(),
             role: "citizen",
@@ -158,8 +157,9 @@ const DEMO_PDF: &[u8] = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
 
 impl App {
     /// Two paper incoming documents registered at UBND tỉnh, so the incoming register is not
-    /// empty on first start.
-    async fn seed_demo_documents(&self) -> AppResult<()> {
+    /// empty on first start (`cqdt seed --demo`, `cqdt serve` with the demo). Separate from
+    /// [`App::seed_demo`] so tests start from empty registers.
+    pub async fn seed_demo_documents(&self) -> AppResult<()> {
         use crate::documents::PaperIncoming;
         use crate::files::Upload;
         use cqdt_domain::document::{Secrecy, Urgency};

@@ -311,6 +311,7 @@ async fn execute(cmd: Command, loaded: Loaded) -> Result<(), String> {
                 return Err("cơ sở dữ liệu đã có dữ liệu; chỉ nạp dữ liệu mẫu vào CSDL trống (database not empty)".into());
             }
             let accounts = app.seed_demo().await.map_err(|e| explain(&e))?;
+            app.seed_demo_documents().await.map_err(|e| explain(&e))?;
             print_accounts(&accounts);
             Ok(())
         }
@@ -486,6 +487,7 @@ async fn serve(config: Config, zero_config: bool) -> Result<(), String> {
     let mut demo = Vec::new();
     if zero_config && app.store.users_count().await.map_err(|e| explain(&e))? == 0 {
         demo = app.seed_demo().await.map_err(|e| explain(&e))?;
+        app.seed_demo_documents().await.map_err(|e| explain(&e))?;
     }
     if !config.server.metrics_listen.is_empty() {
         match config.server.metrics_listen.parse::<std::net::SocketAddr>() {
