@@ -121,6 +121,37 @@ async fn file_refs_page_through_every_record_once() {
             .draft_file_add(&citizen, draft.id, Upload::part(1, "nhap.pdf", pdf("nháp")))
             .await
             .unwrap();
+        // A document's scan is a file record too (gc must never take it).
+        let province = app
+            .agency_by_identifier(&cli, "000.00.00.H53")
+            .await
+            .unwrap();
+        let doc = app
+            .document_register_paper(
+                &cli,
+                cqdt_app::documents::PaperIncoming {
+                    agency_id: province.id,
+                    type_code: "cong_van".into(),
+                    subject: "Về việc kiểm tra kho tệp".into(),
+                    sender_name: "Bộ Y tế".into(),
+                    sender_identifier: None,
+                    sender_number: Some("12/BYT-KH".into()),
+                    sender_date: None,
+                    signer: None,
+                    urgency: cqdt_domain::document::Urgency::Normal,
+                    secrecy: cqdt_domain::document::Secrecy::None,
+                    handling_days: None,
+                    scans: vec![Upload::of_kind(
+                        cqdt_domain::files::FileKind::Working,
+                        "scan.pdf",
+                        pdf("văn bản đến"),
+                    )],
+                },
+            )
+            .await
+            .unwrap();
+        let scan = app.store.document_files(doc.id).await.unwrap();
+        assert_eq!(scan.len(), 1);
 
         // Pages of 2: every record once, in id order, however the pages fall.
         let mut all = Vec::new();
@@ -134,12 +165,17 @@ async fn file_refs_page_through_every_record_once() {
             after = Some(page.last().unwrap().id);
             all.extend(page);
         }
-        assert_eq!(all.len(), 7, "{}", db.backend);
+        assert_eq!(all.len(), 8, "{}", db.backend);
         let ids: Vec<_> = all.iter().map(|r| r.id.to_string()).collect();
         let mut sorted = ids.clone();
         sorted.sort();
         sorted.dedup();
-        assert_eq!(sorted.len(), 7, "{}: no repeats", db.backend);
+        assert_eq!(sorted.len(), 8, "{}: no repeats", db.backend);
+        let s = all
+            .iter()
+            .find(|r| r.sha256 == scan[0].sha256)
+            .expect("the document's scan is listed");
+        assert_eq!((s.dossier_code.as_deref(), s.draft_id), (None, None));
         let one_page = db.store.file_refs_page(None, 100).await.unwrap();
         assert_eq!(one_page, all, "{}", db.backend);
         let of_dossiers: BTreeSet<_> = all.iter().filter_map(|r| r.dossier_code.clone()).collect();
@@ -158,7 +194,7 @@ async fn file_refs_page_through_every_record_once() {
         let distinct: BTreeSet<_> = all.iter().map(|r| r.sha256.as_str()).collect();
         assert_eq!(
             distinct.len(),
-            5,
+            6,
             "{}: three dossiers share one blob",
             db.backend
         );
