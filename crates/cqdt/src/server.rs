@@ -12,8 +12,24 @@ use tokio::net::TcpListener;
 
 /// The files folder: `files.dir`, else `files` beside the SQLite database, else `data/files`.
 pub fn files_dir(config: &Config) -> std::path::PathBuf {
-    if !config.files.dir.is_empty() {
-        return config.files.dir.as_str().into();
+    configured_or_beside_database(config, &config.files.dir, "files")
+}
+
+/// The signing keys folder: `signing.keys_dir`, else `keys` beside the SQLite database, else
+/// `data/keys`.
+pub fn keys_dir(config: &Config) -> std::path::PathBuf {
+    configured_or_beside_database(config, &config.signing.keys_dir, "keys")
+}
+
+/// `configured` if set, else the folder `name` beside the SQLite database, else `data/name`
+/// (PostgreSQL or an in-memory database).
+fn configured_or_beside_database(
+    config: &Config,
+    configured: &str,
+    name: &str,
+) -> std::path::PathBuf {
+    if !configured.is_empty() {
+        return configured.into();
     }
     let url = &config.database.url.0;
     match url
@@ -23,23 +39,10 @@ pub fn files_dir(config: &Config) -> std::path::PathBuf {
     {
         Some(path) if path != ":memory:" => std::path::Path::new(path)
             .parent()
-            .map(|p| p.join("files"))
-            .unwrap_or_else(|| "files".into()),
-        _ => "data/files".into(),
+            .map(|p| p.join(name))
+            .unwrap_or_else(|| name.into()),
+        _ => std::path::Path::new("data").join(name),
     }
-}
-
-/// The signing keys folder: `signing.keys_dir`, else `keys` beside the SQLite database, else
-/// `data/keys`.
-pub fn keys_dir(config: &Config) -> std::path::PathBuf {
-    if !config.signing.keys_dir.is_empty() {
-        return config.signing.keys_dir.as_str().into();
-    }
-    files_dir(&Config {
-        files: crate::config::FilesConfig::default(),
-        ..config.clone()
-    })
-    .with_file_name("keys")
 }
 
 /// Open the store the configuration names (creating the SQLite folder) and migrate it.

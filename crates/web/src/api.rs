@@ -6,6 +6,7 @@ mod dossiers;
 mod files;
 mod slips;
 
+pub(crate) use documents::document_file_response;
 pub(crate) use files::file_response;
 
 use crate::auth::{Caller, SESSION_COOKIE, set_cookie};

@@ -7,7 +7,7 @@
 //! The domain's types carry no schema, so the API mirrors them in DTOs.
 
 use axum::extract::{FromRequest, Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{Datelike, NaiveDate};
 use cqdt_app::AppError;
@@ -25,6 +25,7 @@ use cqdt_domain::ids::{AgencyId, DocumentId, FileId, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::files::download;
 use super::{err, parse_id, us_to_rfc3339};
 use crate::auth::Caller;
 use crate::extract::{Json, Query};
@@ -1243,51 +1244,18 @@ pub async fn documents_file_get(
         .document_file_content(&caller.ctx, id, file_id)
         .await
         .map_err(err(&caller))?;
+    Ok(document_file_response(&f, bytes))
+}
+
+/// A document's file as a download (the API's and the pages' answer): its media type from the
+/// recognised file type, `.p7s` signatures as `application/pkcs7-signature`.
+pub(crate) fn document_file_response(f: &DocumentFile, bytes: Vec<u8>) -> Response {
     let media = match cqdt_domain::files::FileType::parse(&f.file_type) {
         Some(t) => t.media_type(),
         None if f.file_type == "p7s" => "application/pkcs7-signature",
         None => "application/octet-stream",
     };
-    Ok(download(bytes, media, &f.name))
-}
-
-/// Bytes as an attachment download (RFC 6266 name with its UTF-8 form).
-fn download(bytes: Vec<u8>, media: &str, name: &str) -> Response {
-    let mut res = bytes.into_response();
-    let h = res.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(media) {
-        h.insert(header::CONTENT_TYPE, v);
-    }
-    let ascii: String = cqdt_domain::text::fold(name)
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let encoded: String = name
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"
-    )) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    res
+    download(bytes, media, &f.name)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -167,13 +167,18 @@ pub async fn read_multipart(
 
 /// A file as a download.
 pub fn file_response(f: &FileRecord, bytes: Vec<u8>) -> Response {
+    download(bytes, f.file_type.media_type(), &f.name)
+}
+
+/// Bytes as an attachment download: the media type, the name as an ASCII fallback plus its
+/// UTF-8 form (RFC 6266 / 5987), and no content sniffing.
+pub fn download(bytes: Vec<u8>, media: &str, name: &str) -> Response {
     let mut res = bytes.into_response();
     let h = res.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(f.file_type.media_type()) {
+    if let Ok(v) = HeaderValue::from_str(media) {
         h.insert(header::CONTENT_TYPE, v);
     }
-    // ASCII fallback plus the UTF-8 name (RFC 6266 / 5987).
-    let ascii: String = cqdt_domain::text::fold(&f.name)
+    let ascii: String = cqdt_domain::text::fold(name)
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
@@ -183,8 +188,7 @@ pub fn file_response(f: &FileRecord, bytes: Vec<u8>) -> Response {
             }
         })
         .collect();
-    let encoded: String = f
-        .name
+    let encoded: String = name
         .bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {

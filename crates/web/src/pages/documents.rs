@@ -14,8 +14,8 @@ use crate::state::AppState;
 use askama::Template;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{HeaderValue, StatusCode, Uri, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{StatusCode, Uri};
+use axum::response::Response;
 use axum::routing::{get, post};
 use chrono::{Datelike, NaiveDate};
 use cqdt_app::AppError;
@@ -38,12 +38,6 @@ use std::collections::HashMap;
 
 fn query<T: serde::de::DeserializeOwned + Default>(uri: &Uri) -> T {
     serde_urlencoded::from_str(uri.query().unwrap_or("")).unwrap_or_default()
-}
-
-fn enc(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)])
-        .map(|x| x.trim_start_matches('=').to_string())
-        .unwrap_or_default()
 }
 
 fn allowed_on(actor: &Actor, action: Action, path: &[AgencyId]) -> bool {
@@ -1563,40 +1557,7 @@ async fn doc_file(
         return error_page(&s, &caller, &AppError::new(ErrorCode::FileNotFound));
     };
     match s.app.document_file_content(&caller.ctx, d, f).await {
-        Ok((rec, bytes)) => {
-            let mut res = bytes.into_response();
-            let media = match rec.file_type.as_str() {
-                "pdf" => "application/pdf",
-                "p7s" => "application/pkcs7-signature",
-                "jpeg" | "jpg" => "image/jpeg",
-                "png" => "image/png",
-                "tiff" => "image/tiff",
-                _ => "application/octet-stream",
-            };
-            let ascii: String = cqdt_domain::text::fold(&rec.name)
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
-            let h = res.headers_mut();
-            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
-            if let Ok(v) = HeaderValue::from_str(&format!(
-                "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
-                enc(&rec.name).replace('+', "%20")
-            )) {
-                h.insert(header::CONTENT_DISPOSITION, v);
-            }
-            h.insert(
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            );
-            res
-        }
+        Ok((rec, bytes)) => crate::api::document_file_response(&rec, bytes),
         Err(e) => error_page(&s, &caller, &e),
     }
 }
