@@ -150,6 +150,7 @@ mod tests {
                 citizen_every: 0,
                 threads: Some(2),
                 batch: 1000,
+                documents: 0,
             };
             if db.backend == "sqlite" {
                 args.database = db.url.strip_prefix("sqlite://").map(Into::into);

@@ -85,6 +85,10 @@ struct Cli {
     /// 20,000; 1,500 with --smoke).
     #[arg(long)]
     gen_dossiers: Option<u32>,
+    /// On a fresh database, the documents generated before the document scenarios (default
+    /// 20,000; 1,000 with --smoke).
+    #[arg(long)]
+    gen_documents: Option<u64>,
     /// Size of the PDF each `submit` request attaches, in KiB.
     #[arg(long, default_value_t = 100)]
     attachment_kib: usize,
@@ -229,6 +233,9 @@ async fn load(cli: &Cli, servers: tokio::runtime::Handle) -> Result<ExitCode> {
     let gen_dossiers = cli
         .gen_dossiers
         .unwrap_or(if cli.smoke { 1_500 } else { 20_000 });
+    let gen_documents = cli
+        .gen_documents
+        .unwrap_or(if cli.smoke { 1_000 } else { 20_000 });
     let tag = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
     for &backend in backends {
         let mut br = BackendReport {
@@ -266,12 +273,18 @@ async fn load(cli: &Cli, servers: tokio::runtime::Handle) -> Result<ExitCode> {
             }
         };
         let outcome = async {
-            let data = if scenarios.iter().any(|s| s.needs_dossiers()) {
-                if existing.is_none() {
-                    eprintln!("{backend}: generating {gen_dossiers} dossiers…");
-                    let summary = generate_into(&server.db_url, gen_dossiers).await?;
-                    br.generated = Some(summary);
-                }
+            let need_dossiers = scenarios.iter().any(|s| s.needs_dossiers());
+            let need_documents = scenarios.iter().any(|s| s.needs_documents());
+            if existing.is_none() && (need_dossiers || need_documents) {
+                let (n, m) = (
+                    if need_dossiers { gen_dossiers } else { 0 },
+                    if need_documents { gen_documents } else { 0 },
+                );
+                eprintln!("{backend}: generating {n} dossiers and {m} documents…");
+                let summary = generate_into(&server.db_url, n, m).await?;
+                br.generated = Some(summary);
+            }
+            let data = if need_dossiers {
                 Some(Arc::new(data::Data::load(&server.db_url).await?))
             } else {
                 None
@@ -353,7 +366,7 @@ fn redact(url: &str) -> String {
 
 /// Generates `n` dossiers into the server's database (on a plain thread: the generator runs
 /// its own runtime).
-async fn generate_into(db_url: &str, n: u32) -> Result<report::Generated> {
+async fn generate_into(db_url: &str, n: u32, documents: u64) -> Result<report::Generated> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     let args = generate::GenerateArgs {
         database: None,
@@ -364,6 +377,7 @@ async fn generate_into(db_url: &str, n: u32) -> Result<report::Generated> {
         citizen_every: 200,
         threads: None,
         batch: 2000,
+        documents,
     };
     std::thread::spawn(move || {
         let _ = tx.send(generate::run(&args, true));
@@ -374,5 +388,7 @@ async fn generate_into(db_url: &str, n: u32) -> Result<report::Generated> {
         events: s.events,
         secs: s.total_secs,
         dossiers_per_sec: s.dossiers as f64 / s.load_secs.max(1e-9),
+        documents: s.documents,
+        documents_per_sec: s.documents as f64 / s.documents_secs.max(1e-9),
     })
 }

@@ -54,6 +54,8 @@ pub struct Generated {
     pub events: u64,
     pub secs: f64,
     pub dossiers_per_sec: f64,
+    pub documents: u64,
+    pub documents_per_sec: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -191,8 +193,8 @@ impl BackendReport {
         if let Some(g) = &self.generated {
             let _ = writeln!(
                 out,
-                "generated first: {} dossiers, {} events in {:.1} s ({:.0} dossiers/s)",
-                g.dossiers, g.events, g.secs, g.dossiers_per_sec
+                "generated first: {} dossiers, {} events, {} documents in {:.1} s ({:.0} dossiers/s, {:.0} documents/s)",
+                g.dossiers, g.events, g.documents, g.secs, g.dossiers_per_sec, g.documents_per_sec
             );
         }
         for s in &self.scenarios {

@@ -37,6 +37,13 @@ pub enum Scenario {
     /// POST /api/v1/dossiers: online submissions of the demo citizen (multipart with a PDF
     /// when the server takes it, else the JSON body).
     Submit,
+    /// POST /api/v1/documents/incoming: the clerk of UBND tỉnh registers paper documents.
+    DocRegister,
+    /// GET /api/v1/documents/registers/incoming: pages of UBND tỉnh's incoming register of the
+    /// generated year (generated documents).
+    DocRegisterList,
+    /// GET /api/v1/documents/search over the province (generated documents).
+    DocSearch,
 }
 
 impl Scenario {
@@ -55,6 +62,9 @@ impl Scenario {
         Scenario::Lookup,
         Scenario::Ii06a,
         Scenario::Submit,
+        Scenario::DocRegisterList,
+        Scenario::DocSearch,
+        Scenario::DocRegister,
     ];
 
     /// Whether it needs generated dossiers.
@@ -70,6 +80,11 @@ impl Scenario {
         )
     }
 
+    /// Whether it needs generated documents.
+    pub fn needs_documents(self) -> bool {
+        matches!(self, Scenario::DocRegisterList | Scenario::DocSearch)
+    }
+
     /// The demo account its workers log in as, if any (`None`: per worker from the list).
     fn login(self) -> Option<&'static str> {
         match self {
@@ -79,6 +94,9 @@ impl Scenario {
             | Scenario::Dossier => Some(crate::data::OFFICER),
             Scenario::Ii06a => Some(crate::data::VIEWER),
             Scenario::Submit => Some(cqdt_app::demo::CITIZEN_LOGIN),
+            Scenario::DocRegister | Scenario::DocRegisterList | Scenario::DocSearch => {
+                Some(DOC_CLERK)
+            }
             _ => None,
         }
     }
@@ -98,6 +116,9 @@ impl Scenario {
             Scenario::Lookup => "lookup",
             Scenario::Ii06a => "ii06a",
             Scenario::Submit => "submit",
+            Scenario::DocRegister => "doc-register",
+            Scenario::DocRegisterList => "doc-register-list",
+            Scenario::DocSearch => "doc-search",
         }
     }
 
@@ -130,8 +151,58 @@ impl Scenario {
             Scenario::Submit => {
                 "POST /api/v1/dossiers as the demo citizen (multipart + PDF if supported, else JSON)"
             }
+            Scenario::DocRegister => {
+                "POST /api/v1/documents/incoming (JSON), clerk of UBND tỉnh: arrival number, audit"
+            }
+            Scenario::DocRegisterList => {
+                "GET /api/v1/documents/registers/incoming?limit=50&offset=…, UBND tỉnh, generated year"
+            }
+            Scenario::DocSearch => {
+                "GET /api/v1/documents/search?q=… over the province, generated subjects (folded words)"
+            }
         }
     }
+}
+
+/// The demo clerk (văn thư) of UBND tỉnh, for the document scenarios.
+pub const DOC_CLERK: &str = "vanthutinh@tayninh.demo";
+/// UBND tỉnh Tây Ninh.
+const PROVINCE_IDENTIFIER: &str = "000.00.00.H53";
+/// The year the generator fills.
+pub const DOC_YEAR: i32 = 2025;
+
+/// The search queries of `doc-search`: words of the generated subjects, without diacritics
+/// as people type them, one to four words, the last one sometimes cut short.
+fn doc_queries() -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, task) in crate::generate::documents::TASKS.iter().enumerate() {
+        let words: Vec<String> = cqdt_domain::text::fold(task)
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect();
+        let n = words.len();
+        if n == 0 {
+            continue;
+        }
+        // Two words from the middle, the last three, and a prefix of the last word.
+        let mid = n / 2;
+        out.push(words[mid.saturating_sub(1)..(mid + 1).min(n)].join(" "));
+        out.push(words[n.saturating_sub(3)..].join(" "));
+        let last = &words[n - 1];
+        let cut: String = last
+            .chars()
+            .take(last.chars().count().div_ceil(2).max(2))
+            .collect();
+        out.push(if i % 2 == 0 {
+            format!("{} {cut}", words[0])
+        } else {
+            cut
+        });
+    }
+    out.push("ubnd".into());
+    out.push("quy ii nam 2025".into());
+    out
 }
 
 /// The server and database a run is aimed at.
@@ -173,6 +244,11 @@ pub struct Prepared {
     small_pdf: Vec<u8>,
     /// Mixed into the PDFs' stamps: every upload of every run is a different file.
     salt: u64,
+    /// UBND tỉnh's id (document scenarios).
+    province_id: String,
+    queries: Vec<String>,
+    /// `doc-register-list`: the register's size, for spreading the pages.
+    register_total: u64,
     /// What the report should say about how the scenario ran.
     pub note: Option<String>,
 }
@@ -238,6 +314,9 @@ impl Prepared {
             pdf: vec![],
             small_pdf: vec![],
             salt: uuid::Uuid::new_v4().as_u64_pair().0,
+            province_id: String::new(),
+            queries: doc_queries(),
+            register_total: 0,
             note: None,
         };
         if scenario.needs_dossiers() && p.data.is_none() {
@@ -285,6 +364,47 @@ impl Prepared {
                     .unwrap_or_default();
                 if p.agency_ids.is_empty() {
                     bail!("no agencies listed: was the demo data loaded?");
+                }
+            }
+            Scenario::DocRegister | Scenario::DocRegisterList | Scenario::DocSearch => {
+                let client = http_client()?;
+                let page: serde_json::Value = client
+                    .get(format!("{}/api/v1/agencies?limit=5000", t.base))
+                    .send()
+                    .await?
+                    .error_for_status()?
+                    .json()
+                    .await?;
+                p.province_id = page["items"]
+                    .as_array()
+                    .and_then(|items| {
+                        items
+                            .iter()
+                            .find(|a| a["identifier"].as_str() == Some(PROVINCE_IDENTIFIER))
+                    })
+                    .and_then(|a| a["id"].as_str())
+                    .map(str::to_string)
+                    .context("UBND tỉnh is not among the agencies: was the demo data loaded?")?;
+                if scenario == Scenario::DocRegisterList {
+                    let wk = p.worker(0).await?;
+                    let url = format!(
+                        "{}/api/v1/documents/registers/incoming?agency={}&year={DOC_YEAR}&limit=1",
+                        t.base, p.province_id
+                    );
+                    let page: serde_json::Value = p
+                        .authed(&wk, wk.client.get(url))
+                        .send()
+                        .await?
+                        .error_for_status()?
+                        .json()
+                        .await?;
+                    p.register_total = page["total"].as_u64().unwrap_or(0);
+                    if p.register_total == 0 {
+                        bail!(
+                            "UBND tỉnh's incoming register of {DOC_YEAR} is empty: no documents generated?"
+                        );
+                    }
+                    p.note = Some(format!("register of {} documents", p.register_total));
                 }
             }
             Scenario::Login | Scenario::Me if p.logins.is_empty() => {
@@ -524,6 +644,44 @@ impl Prepared {
                         .header(reqwest::header::CONTENT_TYPE, "application/json")
                         .body(json.clone())
                 };
+                send(self.authed(wk, rb)).await
+            }
+            Scenario::DocRegister => {
+                let body = json!({
+                    "agency_id": self.province_id,
+                    "type_code": "cong_van",
+                    "subject": format!("V/v kiểm tra tải hệ thống văn bản, lượt {} số {seq}", self.tag),
+                    "sender_name": "Sở Thông tin và Truyền thông",
+                    "sender_number": format!("{}/STTTT-CNTT", seq % 5000 + 1),
+                });
+                let url = format!("{base}/api/v1/documents/incoming");
+                send(self.authed(wk, wk.client.post(url).json(&body))).await
+            }
+            Scenario::DocRegisterList => {
+                // Mostly the first pages (what clerks open), sometimes deep in the year.
+                let pages = self.register_total.div_ceil(50).max(1);
+                let page = if seq.is_multiple_of(4) {
+                    pseudo(seq) % pages
+                } else {
+                    seq % 4
+                };
+                let url = format!(
+                    "{base}/api/v1/documents/registers/incoming?agency={}&year={DOC_YEAR}&limit=50&offset={}",
+                    self.province_id,
+                    (page * 50).min(self.register_total.saturating_sub(1))
+                );
+                send(self.authed(wk, wk.client.get(url))).await
+            }
+            Scenario::DocSearch => {
+                let q = &self.queries[seq as usize % self.queries.len()];
+                let rb = wk
+                    .client
+                    .get(format!("{base}/api/v1/documents/search"))
+                    .query(&[
+                        ("agency", self.province_id.as_str()),
+                        ("q", q),
+                        ("limit", "20"),
+                    ]);
                 send(self.authed(wk, rb)).await
             }
             Scenario::Register => {

@@ -22,6 +22,8 @@ use std::time::Duration;
 
 pub use blobs::FsBlobs;
 pub use sql::{PgStore, SqliteStore};
+/// Bulk loading of generated documents (the benchmark generator only).
+pub use sql_documents::bulk as documents_bulk;
 
 pub static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 pub static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");

@@ -15,6 +15,8 @@ use cqdt_domain::ids::{AgencyId, DocumentId, FileId, UserId};
 use sqlx::Row;
 
 use crate::db_err;
+
+pub mod bulk;
 use crate::sql::{
     PgStore, SqliteStore, corrupt, like_escape, path_from_string as path_of, uuid_of,
 };

@@ -9,10 +9,14 @@
 //!    random stream (seed, number): the result does not depend on the thread count.
 //! 4. Load the rows in big transactions (`write.rs`), rebuild the indexes, write the counters.
 //!
-//! TODO(issue 5): documents (100,000 a year) have no schema yet; generate them here when the
-//! document registers land.
+//! 5. Documents (`documents.rs`): `--documents` incoming and outgoing documents of the same
+//!    year over the agencies' registers, played through the document domain.
+//!
+//! `--dossiers 0` or `--documents 0` skips that part, so documents can be added to a database
+//! generated earlier (each part refuses a database that already holds its rows).
 
 mod catalogue;
+pub mod documents;
 mod life;
 mod people;
 mod rng;
@@ -52,6 +56,9 @@ pub struct GenerateArgs {
     /// Dossiers per transaction.
     #[arg(long, default_value_t = 5000)]
     pub batch: usize,
+    /// How many documents (incoming and outgoing), after the dossiers.
+    #[arg(long, default_value_t = 100_000)]
+    pub documents: u64,
 }
 
 impl GenerateArgs {
@@ -73,6 +80,9 @@ pub fn sqlite_url(p: &std::path::Path) -> String {
 pub struct Summary {
     pub dossiers: u64,
     pub events: u64,
+    pub documents: u64,
+    /// Loading the documents (the documents/s figure).
+    pub documents_secs: f64,
     /// Playing the lives and loading the rows (the dossiers/s figure).
     pub load_secs: f64,
     pub total_secs: f64,
@@ -131,16 +141,98 @@ pub fn run(args: &GenerateArgs, quiet: bool) -> Result<Summary> {
     drop(app);
     let mut loader = rt.block_on(write::Loader::open(&url))?;
     let existing = rt.block_on(loader.count_dossiers())?;
-    if existing > 0 {
+    if existing > 0 && args.dossiers > 0 {
         bail!(
-            "the database already holds {existing} dossiers: generate into a new one (the code counters would clash)"
+            "the database already holds {existing} dossiers: generate into a new one (the code counters would clash), or give --dossiers 0"
         );
     }
+    let existing_docs = rt.block_on(loader.count_documents())?;
+    if existing_docs > 0 && args.documents > 0 {
+        bail!(
+            "the database already holds {existing_docs} documents: generate into a new one (the number series would clash), or give --documents 0"
+        );
+    }
+    let last_day = chrono::NaiveDate::from_ymd_opt(args.year, 12, 31)
+        .and_then(|d| d.and_hms_opt(23, 59, 59))
+        .ok_or_else(|| anyhow!("year"))?;
+    let as_of = from_local(last_day);
+    let (dossiers, events, load_secs) = if args.dossiers > 0 {
+        let t = generate_dossiers(
+            args,
+            &rt,
+            &mut loader,
+            &cat,
+            &calendar,
+            actors,
+            as_of,
+            quiet,
+        )?;
+        (t.0, t.1, t.2)
+    } else {
+        (0, 0, 0.0)
+    };
+    let (documents, documents_secs) = if args.documents > 0 {
+        let app = rt.block_on(async {
+            let store = cqdt_store::connect(&StoreOptions {
+                url: url.clone(),
+                max_connections: 2,
+                sqlite_durability: Durability::Full,
+            })
+            .await
+            .map_err(|e| anyhow!("opening {url}: {e}"))?;
+            anyhow::Ok(App::new(store, AppConfig::default()))
+        })?;
+        generate_documents(
+            args,
+            &rt,
+            &app,
+            &mut loader,
+            &calendar.calendar,
+            as_of,
+            quiet,
+        )?
+    } else {
+        (0, 0.0)
+    };
+    rt.block_on(loader.close())?;
+    let total_secs = started.elapsed().as_secs_f64();
+    if !quiet {
+        println!(
+            "generated {dossiers} dossiers ({events} events) and {documents} documents in {total_secs:.1} s"
+        );
+    }
+    Ok(Summary {
+        dossiers,
+        events,
+        documents,
+        documents_secs,
+        load_secs,
+        total_secs,
+    })
+}
+
+/// Steps 2–4: the dossiers. Returns (dossiers, events, play + load seconds).
+#[allow(clippy::too_many_arguments)]
+fn generate_dossiers(
+    args: &GenerateArgs,
+    rt: &tokio::runtime::Runtime,
+    loader: &mut write::Loader,
+    cat: &catalogue::Catalogue,
+    calendar: &cqdt_app::calendar::EffectiveCalendar,
+    actors: Actors,
+    as_of: chrono::DateTime<chrono::Utc>,
+    quiet: bool,
+) -> Result<(u64, u64, f64)> {
+    let say = |s: String| {
+        if !quiet {
+            eprintln!("{s}");
+        }
+    };
 
     // 2. The plan.
     let t = Instant::now();
     let plan = catalogue::plan(
-        &cat,
+        cat,
         &calendar.calendar,
         args.seed,
         args.dossiers,
@@ -156,11 +248,8 @@ pub fn run(args: &GenerateArgs, quiet: bool) -> Result<Summary> {
     ));
 
     // 3–4. Play and load.
-    let last_day = chrono::NaiveDate::from_ymd_opt(args.year, 12, 31)
-        .and_then(|d| d.and_hms_opt(23, 59, 59))
-        .ok_or_else(|| anyhow!("year"))?;
     let world = World {
-        cat: &cat,
+        cat,
         engine: cqdt_domain::calendar::DeadlineEngine::new(
             &calendar.calendar,
             WorkingHours::default(),
@@ -169,7 +258,7 @@ pub fn run(args: &GenerateArgs, quiet: bool) -> Result<Summary> {
         actors,
         seed: args.seed,
         year: args.year,
-        as_of: from_local(last_day),
+        as_of,
     };
     let indexes = rt.block_on(loader.drop_indexes())?;
     let threads = args
@@ -253,11 +342,9 @@ pub fn run(args: &GenerateArgs, quiet: bool) -> Result<Summary> {
         .collect();
     rt.block_on(async {
         loader.write_counters(&counters).await?;
-        loader.finish(&indexes).await?;
-        loader.close().await
+        loader.finish(&indexes).await
     })?;
     let index_secs = t.elapsed().as_secs_f64();
-    let total_secs = started.elapsed().as_secs_f64();
     if !quiet {
         eprintln!(
             "indexes rebuilt and {} code counters written in {index_secs:.1} s",
@@ -275,19 +362,81 @@ pub fn run(args: &GenerateArgs, quiet: bool) -> Result<Summary> {
             .collect();
         eprintln!("states: {}", states.join(", "));
         println!(
-            "generated {} dossiers ({} events) in {total_secs:.1} s: plan {plan_secs:.1} s, play + load {load_secs:.1} s ({:.0} dossiers/s, {:.0} rows/s), indexes {index_secs:.1} s",
+            "generated {} dossiers ({} events): plan {plan_secs:.1} s, play + load {load_secs:.1} s ({:.0} dossiers/s, {:.0} rows/s), indexes {index_secs:.1} s",
             tally.dossiers,
             tally.events,
             tally.dossiers as f64 / load_secs,
             (tally.dossiers + tally.events) as f64 / load_secs
         );
     }
-    Ok(Summary {
-        dossiers: tally.dossiers,
-        events: tally.events,
-        load_secs,
-        total_secs,
-    })
+    Ok((tally.dossiers, tally.events, load_secs))
+}
+
+/// Step 5: the documents. Returns (documents, play + load seconds).
+fn generate_documents(
+    args: &GenerateArgs,
+    rt: &tokio::runtime::Runtime,
+    app: &App,
+    loader: &mut write::Loader,
+    calendar: &cqdt_domain::calendar::WorkingCalendar,
+    as_of: chrono::DateTime<chrono::Utc>,
+    quiet: bool,
+) -> Result<(u64, f64)> {
+    let t = Instant::now();
+    let world = rt.block_on(documents::DocWorld::load(
+        app, calendar, args.seed, args.year, as_of,
+    ))?;
+    let plans = documents::plan(&world, args.documents)?;
+    if !quiet {
+        eprintln!(
+            "planned {} documents over {} agencies in {:.1} s",
+            plans.len(),
+            world.agencies.len(),
+            t.elapsed().as_secs_f64()
+        );
+    }
+    let t = Instant::now();
+    let mut tally = documents::DocTally::default();
+    let mut last_print = Instant::now();
+    let total = plans.len();
+    for chunk in plans.chunks(args.batch.max(100)) {
+        let batch = chunk
+            .iter()
+            .map(|p| documents::play(&world, p, &mut tally))
+            .collect::<Result<Vec<_>>>()?;
+        rt.block_on(loader.write_documents(&batch))?;
+        if !quiet && last_print.elapsed().as_secs_f64() >= 5.0 {
+            last_print = Instant::now();
+            eprintln!(
+                "  {:>8} / {total} documents, {:>7.0} documents/s",
+                tally.documents,
+                tally.documents as f64 / t.elapsed().as_secs_f64()
+            );
+        }
+    }
+    let counters = documents::counters(&world, &plans);
+    rt.block_on(async {
+        loader.write_document_counters(&counters).await?;
+        loader.analyse_documents().await
+    })?;
+    let secs = t.elapsed().as_secs_f64();
+    if !quiet {
+        let states: Vec<String> = tally
+            .by_state
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        eprintln!("document states: {}", states.join(", "));
+        println!(
+            "generated {} documents ({} events, {} search terms, {} number counters) in {secs:.1} s ({:.0} documents/s)",
+            tally.documents,
+            tally.events,
+            tally.terms,
+            counters.len(),
+            tally.documents as f64 / secs
+        );
+    }
+    Ok((tally.documents, secs))
 }
 
 struct Produced {

@@ -265,6 +265,57 @@ impl Loader {
         Ok(())
     }
 
+    pub async fn count_documents(&mut self) -> Result<i64> {
+        let q = "SELECT COUNT(*) FROM documents";
+        Ok(match self {
+            Loader::Sqlite(c) => sqlx::query_scalar(q).fetch_one(c).await?,
+            Loader::Postgres(c) => sqlx::query_scalar(q).fetch_one(c).await?,
+        })
+    }
+
+    /// One batch of generated documents, in one transaction (the store's bulk loader).
+    pub async fn write_documents(
+        &mut self,
+        docs: &[cqdt_store::documents_bulk::BulkDocument],
+    ) -> Result<()> {
+        use cqdt_store::documents_bulk as b;
+        match self {
+            Loader::Sqlite(c) => b::insert_sqlite(c, docs).await?,
+            Loader::Postgres(c) => b::insert_postgres(c, docs).await?,
+        }
+        Ok(())
+    }
+
+    /// The documents' number counters.
+    pub async fn write_document_counters(
+        &mut self,
+        rows: &[cqdt_store::documents_bulk::CounterRow],
+    ) -> Result<()> {
+        use cqdt_store::documents_bulk as b;
+        match self {
+            Loader::Sqlite(c) => b::write_counters_sqlite(c, rows).await?,
+            Loader::Postgres(c) => b::write_counters_postgres(c, rows).await?,
+        }
+        Ok(())
+    }
+
+    /// Statistics after loading documents (PostgreSQL; SQLite has none to refresh).
+    pub async fn analyse_documents(&mut self) -> Result<()> {
+        if let Loader::Postgres(_) = self {
+            for t in [
+                "documents",
+                "document_events",
+                "document_terms",
+                "document_recipients",
+            ] {
+                self.exec(&format!("VACUUM (ANALYZE) {t}")).await?;
+            }
+        } else {
+            self.exec("PRAGMA wal_checkpoint(TRUNCATE)").await?;
+        }
+        Ok(())
+    }
+
     /// Rebuild the indexes, then leave a normal database: SQLite checkpointed in WAL mode,
     /// PostgreSQL vacuumed and analysed.
     pub async fn finish(&mut self, indexes: &[Index]) -> Result<()> {
