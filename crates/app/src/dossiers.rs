@@ -566,7 +566,7 @@ impl App {
         let identifier = agency.fields.identifier.clone();
         let actor = ctx.actor.user_id();
         let ids = self.ids.clone();
-        let build: DossierBuilder<'_> = Box::new(move |sequence| {
+        let build: DossierBuilder<'static> = Box::new(move |sequence| {
             let engine = engine(&calendar);
             let code = DossierCode::for_instant(identifier, at, sequence).map_err(dossier_error)?;
             let mut rec = template;

@@ -232,14 +232,17 @@ pub trait Store: crate::documents::DocumentStore + Send + Sync {
     /// Create a dossier in one transaction: the audit entry first, then the agency's counter for
     /// the local `day` (`INSERT … ON CONFLICT DO UPDATE … RETURNING`), then `build(counter)`
     /// (which makes the code and applies the intake commands), then the dossier, its events
-    /// and the side effects (`outbox`).
+    /// and the side effects (`outbox`). The transaction may be shared with other creations
+    /// (group commit: each in its own savepoint, so a failing one is rolled back alone);
+    /// the answer comes after the commit. `build` runs in the store's writer task, hence
+    /// `'static`.
     async fn dossier_create(
         &self,
         agency_id: AgencyId,
         day: chrono::NaiveDate,
         audit: &AuditDraft,
         files: &NewDossierFiles,
-        build: DossierBuilder<'_>,
+        build: DossierBuilder<'static>,
     ) -> AppResult<DossierRecord>;
     async fn dossier_get(&self, id: DossierId) -> AppResult<Option<DossierRecord>>;
     async fn dossier_by_code(&self, code: &str) -> AppResult<Option<DossierRecord>>;

@@ -43,6 +43,7 @@ pub async fn check_url(url: &str, year: i32, year_only: bool, quiet: bool) -> Re
         url: url.to_string(),
         max_connections: 4,
         sqlite_durability: Durability::Full,
+        group_commit: cqdt_store::DEFAULT_GROUP_COMMIT,
     })
     .await
     .map_err(|e| anyhow!("opening {url}: {e}"))?;

@@ -192,6 +192,7 @@ impl Submissions {
             url: db_url.to_string(),
             max_connections: 2,
             sqlite_durability: cqdt_store::Durability::Full,
+            group_commit: cqdt_store::DEFAULT_GROUP_COMMIT,
         })
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;

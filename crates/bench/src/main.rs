@@ -92,6 +92,10 @@ struct Cli {
     /// Size of the PDF each `submit` request attaches, in KiB.
     #[arg(long, default_value_t = 100)]
     attachment_kib: usize,
+    /// The server's group commit: at most this many dossier creations per transaction (1: one
+    /// transaction each, as before group commit).
+    #[arg(long, default_value_t = cqdt_store::DEFAULT_GROUP_COMMIT)]
+    group_commit: usize,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -210,6 +214,7 @@ async fn load(cli: &Cli, servers: tokio::runtime::Handle) -> Result<ExitCode> {
             requests,
             smoke: cli.smoke,
             db_connections: cli.db_connections,
+            group_commit: cli.group_commit,
             argon2_memory_kib: app_defaults.argon2_memory_kib,
             argon2_iterations: app_defaults.argon2_iterations,
         },
@@ -244,6 +249,7 @@ async fn load(cli: &Cli, servers: tokio::runtime::Handle) -> Result<ExitCode> {
             seed_ms: None,
             generated: None,
             scenarios: vec![],
+            group_commit: None,
         };
         if existing.is_none()
             && backend == "postgres"
@@ -257,17 +263,27 @@ async fn load(cli: &Cli, servers: tokio::runtime::Handle) -> Result<ExitCode> {
         let server = match &existing {
             Some(url) => {
                 eprintln!("{backend}: opening {}, starting the server…", redact(url));
-                server::Server::start_existing(servers.clone(), url.clone(), cli.db_connections)
-                    .await
-                    .with_context(|| format!("starting the server on {}", redact(url)))?
+                server::Server::start_existing(
+                    servers.clone(),
+                    url.clone(),
+                    cli.db_connections,
+                    cli.group_commit,
+                )
+                .await
+                .with_context(|| format!("starting the server on {}", redact(url)))?
             }
             None => {
                 eprintln!(
                     "{backend}: creating the database, loading the demo data, starting the server…"
                 );
-                let s = server::Server::start(servers.clone(), backend, cli.db_connections)
-                    .await
-                    .with_context(|| format!("starting the server on {backend}"))?;
+                let s = server::Server::start(
+                    servers.clone(),
+                    backend,
+                    cli.db_connections,
+                    cli.group_commit,
+                )
+                .await
+                .with_context(|| format!("starting the server on {backend}"))?;
                 br.seed_ms = Some(s.seed_ms);
                 s
             }
@@ -302,6 +318,7 @@ async fn load(cli: &Cli, servers: tokio::runtime::Handle) -> Result<ExitCode> {
             run_backend(&target, &scenarios, limits, &mut br).await
         }
         .await;
+        br.group_commit = Some(server.group.stats());
         let stopped = server.stop().await;
         outcome?;
         stopped.with_context(|| format!("stopping the server on {backend}"))?;

@@ -32,6 +32,8 @@ pub struct Settings {
     pub smoke: bool,
     /// Database pool size of the server, and of the raw baseline.
     pub db_connections: u32,
+    /// The server's group commit (most dossier creations per transaction; 1 = off).
+    pub group_commit: usize,
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
 }
@@ -46,6 +48,9 @@ pub struct BackendReport {
     /// Dossiers generated before the dossier scenarios, on a fresh database.
     pub generated: Option<Generated>,
     pub scenarios: Vec<ScenarioReport>,
+    /// The server's group commit of dossier creations over the run: transactions, creations
+    /// they carried, the largest.
+    pub group_commit: Option<cqdt_store::GroupCommitStats>,
 }
 
 #[derive(Debug, Serialize)]
@@ -144,10 +149,11 @@ impl BackendReport {
         };
         let _ = writeln!(
             out,
-            "\n## {} — concurrency {}, {bound} per scenario, {} database connections{}",
+            "\n## {} — concurrency {}, {bound} per scenario, {} database connections, group commit {}{}",
             self.backend,
             settings.concurrency,
             settings.db_connections,
+            settings.group_commit,
             self.seed_ms
                 .map(|s| format!(", demo data loaded in {s:.0} ms"))
                 .unwrap_or_default()
@@ -188,6 +194,16 @@ impl BackendReport {
                 s.load1_after
                     .map(|l| format!("{l:.1}"))
                     .unwrap_or_else(|| "-".into()),
+            );
+        }
+        if let Some(g) = self.group_commit.filter(|g| g.batches > 0) {
+            let _ = writeln!(
+                out,
+                "group commit: {} dossiers in {} transactions ({:.1} per transaction, at most {})",
+                g.items,
+                g.batches,
+                g.items as f64 / g.batches as f64,
+                g.largest
             );
         }
         if let Some(g) = &self.generated {

@@ -32,13 +32,20 @@ pub struct Server {
     pub db_url: String,
     pub logins: Vec<String>,
     pub seed_ms: f64,
+    /// The server store's group committer (its counters go into the report).
+    pub group: Arc<cqdt_store::GroupCommit>,
     /// The uploaded files' folder of a fresh database, removed at the end.
     temp_files: Option<std::path::PathBuf>,
 }
 
 impl Server {
     /// Make the database (`sqlite`, or `postgres` from `TEST_DATABASE_URL`) and start.
-    pub async fn start(rt: Handle, backend: &'static str, db_connections: u32) -> Result<Server> {
+    pub async fn start(
+        rt: Handle,
+        backend: &'static str,
+        db_connections: u32,
+        group_commit: usize,
+    ) -> Result<Server> {
         let files = std::env::temp_dir().join(format!(
             "cqdt-bench-files-{}",
             uuid::Uuid::new_v4().simple()
@@ -53,10 +60,11 @@ impl Server {
             };
             let started = async {
                 // The app's own pool, sized as in production (not the test pool of TestDb).
-                let store = cqdt_store::connect(&StoreOptions {
+                let (store, group) = cqdt_store::connect_with_group(&StoreOptions {
                     url: db.url.clone(),
                     max_connections: db_connections,
                     sqlite_durability: Durability::Full,
+                    group_commit,
                 })
                 .await?;
                 let app = App::new(store, AppConfig::default())
@@ -68,19 +76,21 @@ impl Server {
                 let web = cqdt::server::web_config(&cqdt::config::Config::default());
                 let running = cqdt::server::start(app, web, listener).await?;
                 let logins = demo.into_iter().map(|d| d.login).collect::<Vec<_>>();
-                anyhow::Ok((running, logins, seed_ms))
+                anyhow::Ok((running, logins, seed_ms, group))
             }
             .await;
             match started {
-                Ok((running, logins, seed_ms)) => Ok((db, running, logins, seed_ms)),
+                Ok((running, logins, seed_ms, group)) => Ok((db, running, logins, seed_ms, group)),
                 Err(e) => {
                     db.cleanup().await;
                     Err(e)
                 }
             }
         });
-        let (db, running, logins, seed_ms) = job.await.context("server start-up panicked")??;
+        let (db, running, logins, seed_ms, group) =
+            job.await.context("server start-up panicked")??;
         Ok(Server {
+            group,
             rt,
             base: format!("http://{}", running.addr),
             db_url: db.url.clone(),
@@ -94,12 +104,18 @@ impl Server {
 
     /// Start on an existing database (filled by `generate`): pending migrations are applied,
     /// nothing is seeded, nothing is dropped at the end. The demo logins are read back.
-    pub async fn start_existing(rt: Handle, url: String, db_connections: u32) -> Result<Server> {
+    pub async fn start_existing(
+        rt: Handle,
+        url: String,
+        db_connections: u32,
+        group_commit: usize,
+    ) -> Result<Server> {
         let job = rt.spawn(async move {
-            let store = cqdt_store::connect(&StoreOptions {
+            let (store, group) = cqdt_store::connect_with_group(&StoreOptions {
                 url: url.clone(),
                 max_connections: db_connections,
                 sqlite_durability: Durability::Full,
+                group_commit,
             })
             .await?;
             let mut logins = Vec::new();
@@ -131,10 +147,11 @@ impl Server {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
             let web = cqdt::server::web_config(&cqdt::config::Config::default());
             let running = cqdt::server::start(app, web, listener).await?;
-            anyhow::Ok((running, logins, url))
+            anyhow::Ok((running, logins, url, group))
         });
-        let (running, logins, url) = job.await.context("server start-up panicked")??;
+        let (running, logins, url, group) = job.await.context("server start-up panicked")??;
         Ok(Server {
+            group,
             rt,
             base: format!("http://{}", running.addr),
             db_url: url,

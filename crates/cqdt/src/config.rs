@@ -127,6 +127,8 @@ pub struct DatabaseConfig {
     pub max_connections: u32,
     /// `full` (default, survives a power cut) or `normal`.
     pub sqlite_durability: cqdt_store::Durability,
+    /// Group commit: at most this many dossier creations per transaction (1 turns it off).
+    pub group_commit: usize,
 }
 
 impl std::fmt::Debug for DatabaseConfig {
@@ -135,6 +137,7 @@ impl std::fmt::Debug for DatabaseConfig {
             .field("url", &redact_url(&self.url.0))
             .field("max_connections", &self.max_connections)
             .field("sqlite_durability", &self.sqlite_durability)
+            .field("group_commit", &self.group_commit)
             .finish()
     }
 }
@@ -195,6 +198,7 @@ impl Default for DatabaseConfig {
             url: Secret("sqlite://data/cqdt.sqlite".into()),
             max_connections: 8,
             sqlite_durability: Default::default(),
+            group_commit: cqdt_store::DEFAULT_GROUP_COMMIT,
         }
     }
 }
@@ -318,6 +322,10 @@ max_connections = 8
 # SQLite only: "full" (default) survives a power cut; "normal" is faster but may lose the
 # last transactions on a power cut (never corrupts the file).
 sqlite_durability = "full"
+# Group commit: online submissions and desk receptions that arrive together are committed in
+# one transaction (one audit-head update, one fsync), at most this many; each caller is
+# answered after the commit. 1 gives every dossier its own transaction.
+group_commit = 64
 
 [security]
 # argon2id cost: memory in KiB and passes (OWASP: 19456 KiB, 2 passes).

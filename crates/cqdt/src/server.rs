@@ -67,6 +67,7 @@ pub async fn open_app(config: &Config) -> Result<App, AppError> {
         url: url.clone(),
         max_connections: config.database.max_connections,
         sqlite_durability: config.database.sqlite_durability,
+        group_commit: config.database.group_commit,
     })
     .await?;
     let mut app_config = config.security.app_config();

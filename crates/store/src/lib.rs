@@ -7,6 +7,7 @@
 
 pub mod blob_folder;
 mod blobs;
+pub mod group;
 mod sql;
 mod sql_documents;
 pub mod testing;
@@ -21,6 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use blobs::FsBlobs;
+pub use group::{DEFAULT_GROUP_COMMIT, GroupCommit, GroupCommitStats};
 pub use sql::{PgStore, SqliteStore};
 /// Bulk loading of generated documents (the benchmark generator only).
 pub use sql_documents::bulk as documents_bulk;
@@ -43,6 +45,8 @@ pub struct StoreOptions {
     pub url: String,
     pub max_connections: u32,
     pub sqlite_durability: Durability,
+    /// At most this many dossier creations per transaction (group commit; `1` turns it off).
+    pub group_commit: usize,
 }
 
 pub(crate) fn db_err(e: sqlx::Error) -> AppError {
@@ -96,20 +100,31 @@ pub async fn open_postgres(url: &str, max: u32) -> AppResult<PgPool> {
 
 /// Open the database named by the URL, apply pending migrations, and return the store.
 pub async fn connect(opts: &StoreOptions) -> AppResult<Arc<dyn cqdt_app::Store>> {
+    Ok(connect_with_group(opts).await?.0)
+}
+
+/// [`connect`], also returning the store's group committer (for its counters).
+pub async fn connect_with_group(
+    opts: &StoreOptions,
+) -> AppResult<(Arc<dyn cqdt_app::Store>, Arc<GroupCommit>)> {
     if is_postgres_url(&opts.url) {
         let pool = open_postgres(&opts.url, opts.max_connections).await?;
         POSTGRES_MIGRATIONS
             .run(&pool)
             .await
             .map_err(|e| AppError::internal(e.to_string()))?;
-        Ok(Arc::new(PgStore::new(pool)))
+        let store = PgStore::new(pool).with_group_commit(opts.group_commit);
+        let group = store.group_commit().clone();
+        Ok((Arc::new(store), group))
     } else {
         let pool = open_sqlite(&opts.url, opts.max_connections, opts.sqlite_durability).await?;
         SQLITE_MIGRATIONS
             .run(&pool)
             .await
             .map_err(|e| AppError::internal(e.to_string()))?;
-        Ok(Arc::new(SqliteStore::new(pool)))
+        let store = SqliteStore::new(pool).with_group_commit(opts.group_commit);
+        let group = store.group_commit().clone();
+        Ok((Arc::new(store), group))
     }
 }
 

@@ -15,6 +15,11 @@ use cqdt_domain::ids::{AgencyId, ApiKeyId, GrantId, UserId};
 use cqdt_domain::policy::Role;
 use cqdt_domain::text::fold;
 use sqlx::Row;
+use std::sync::Arc;
+// Group commit of dossier creations.
+use crate::group::{DEFAULT_GROUP_COMMIT, GroupCommit, Job, Shared};
+use std::collections::VecDeque;
+use tokio::sync::oneshot;
 // Procedures and dossiers (issue 4).
 use cqdt_app::store::{
     Applicant, DossierBuilder, DossierFilter, DossierHistory, DossierRecord, ProcedureFilter,
@@ -28,21 +33,57 @@ use cqdt_domain::procedure::{NormalisedValues, Procedure};
 
 pub struct SqliteStore {
     pub pool: sqlx::SqlitePool,
+    /// The queue of dossier creations in front of the writer task (`group.rs`).
+    group: Arc<GroupCommit>,
 }
 
 impl SqliteStore {
+    /// A store that commits up to [`DEFAULT_GROUP_COMMIT`] dossier creations per transaction.
     pub fn new(pool: sqlx::SqlitePool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            group: GroupCommit::new(DEFAULT_GROUP_COMMIT),
+        }
+    }
+
+    /// Commit up to `max` dossier creations per transaction (`1`: one transaction each, in
+    /// the caller's task).
+    pub fn with_group_commit(mut self, max: usize) -> Self {
+        self.group = GroupCommit::new(max);
+        self
+    }
+
+    /// The group committer's queue (counters; tests hold it to fill one batch).
+    pub fn group_commit(&self) -> &Arc<GroupCommit> {
+        &self.group
     }
 }
 
 pub struct PgStore {
     pub pool: sqlx::PgPool,
+    /// The queue of dossier creations in front of the writer task (`group.rs`).
+    group: Arc<GroupCommit>,
 }
 
 impl PgStore {
+    /// A store that commits up to [`DEFAULT_GROUP_COMMIT`] dossier creations per transaction.
     pub fn new(pool: sqlx::PgPool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            group: GroupCommit::new(DEFAULT_GROUP_COMMIT),
+        }
+    }
+
+    /// Commit up to `max` dossier creations per transaction (`1`: one transaction each, in
+    /// the caller's task).
+    pub fn with_group_commit(mut self, max: usize) -> Self {
+        self.group = GroupCommit::new(max);
+        self
+    }
+
+    /// The group committer's queue (counters; tests hold it to fill one batch).
+    pub fn group_commit(&self) -> &Arc<GroupCommit> {
+        &self.group
     }
 }
 
@@ -201,6 +242,18 @@ macro_rules! sql_store {
                     .map_err(db_err)?;
                 let seq: i64 = head.try_get("seq").map_err(db_err)?;
                 let prev: String = head.try_get("hash").map_err(db_err)?;
+                let hash = Self::insert_audit(tx, seq, prev, d).await?;
+                sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+                    .bind(&hash)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db_err)?;
+                Ok(())
+            }
+
+            /// Insert the audit entry number `seq` chained after `prev`; returns its hash. The
+            /// caller owns the head row (it has taken the write lock and writes the head).
+            async fn insert_audit(tx: &mut sqlx::Transaction<'_, $db>, seq: i64, prev: String, d: &AuditDraft) -> AppResult<String> {
                 let mut e = AuditEntry {
                     seq,
                     at_us: d.at_us,
@@ -232,12 +285,7 @@ macro_rules! sql_store {
                 .execute(&mut **tx)
                 .await
                 .map_err(db_err)?;
-                sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-                    .bind(&e.hash)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(db_err)?;
-                Ok(())
+                Ok(e.hash)
             }
 
             /// Put side effects in the outbox inside the caller's transaction (also used by
@@ -1241,29 +1289,32 @@ macro_rules! sql_store {
                 day: chrono::NaiveDate,
                 audit: &AuditDraft,
                 files: &NewDossierFiles,
-                build: DossierBuilder<'_>,
+                build: DossierBuilder<'static>,
             ) -> AppResult<DossierRecord> {
-                let mut tx = self.pool.begin().await.map_err(db_err)?;
-                Self::append(&mut tx, audit).await?;
-                // The day's counter, drawn atomically in this transaction (both databases).
-                let next: i64 = sqlx::query_scalar(
-                    "INSERT INTO dossier_code_counters (agency_id, day, next) VALUES ($1, $2, 1) \
-                     ON CONFLICT (agency_id, day) DO UPDATE SET next = dossier_code_counters.next + 1 RETURNING next",
-                )
-                .bind(agency_id.to_string())
-                .bind(day.format("%Y-%m-%d").to_string())
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(db_err)?;
-                let sequence = u32::try_from(next)
-                    .map_err(|_| AppError::new(ErrorCode::DossierCodeSequenceOutOfRange))?;
-                let (rec, events, outbox) = build(sequence)?;
-                Self::insert_dossier(&mut tx, &rec).await?;
-                Self::insert_events(&mut tx, rec.id, 0, &events).await?;
-                Self::attach_files(&mut tx, rec.id, files).await?;
-                Self::enqueue(&mut tx, &outbox).await?;
-                tx.commit().await.map_err(db_err)?;
-                Ok(rec)
+                if !self.group.enabled() {
+                    // One transaction of its own, in the caller's task.
+                    let mut tx = self.pool.begin().await.map_err(db_err)?;
+                    Self::append(&mut tx, audit).await?;
+                    let rec = Self::fill_dossier(&mut tx, agency_id, day, files, build).await?;
+                    tx.commit().await.map_err(db_err)?;
+                    return Ok(rec);
+                }
+                let (reply, answer) = oneshot::channel();
+                let job = Job {
+                    agency_id,
+                    day,
+                    audit: audit.clone(),
+                    files: files.clone(),
+                    build,
+                    reply,
+                };
+                let pool = self.pool.clone();
+                self.group.queue(job, move |rx, shared| {
+                    tokio::spawn(Self::group_writer(pool, shared, rx));
+                })?;
+                answer
+                    .await
+                    .map_err(|_| AppError::new(ErrorCode::StorageUnavailable).with_detail("group commit writer stopped"))?
             }
 
             async fn dossier_get(&self, id: DossierId) -> AppResult<Option<DossierRecord>> {
@@ -1622,6 +1673,124 @@ macro_rules! sql_store {
                     uploaded_by: g("uploaded_by")?.map(|a| uuid_of(&a).map(UserId)).transpose()?,
                     uploaded_at_us: r.try_get("uploaded_at_us").map_err(db_err)?,
                 })
+            }
+
+            /// After the audit entry: the agency's counter for the day, drawn atomically in this
+            /// transaction (`INSERT … ON CONFLICT DO UPDATE … RETURNING`, both databases), then the
+            /// builder, the dossier, its events, its files and its side effects.
+            async fn fill_dossier(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                agency_id: AgencyId,
+                day: chrono::NaiveDate,
+                files: &NewDossierFiles,
+                build: DossierBuilder<'static>,
+            ) -> AppResult<DossierRecord> {
+                let next: i64 = sqlx::query_scalar(
+                    "INSERT INTO dossier_code_counters (agency_id, day, next) VALUES ($1, $2, 1) \
+                     ON CONFLICT (agency_id, day) DO UPDATE SET next = dossier_code_counters.next + 1 RETURNING next",
+                )
+                .bind(agency_id.to_string())
+                .bind(day.format("%Y-%m-%d").to_string())
+                .fetch_one(&mut **tx)
+                .await
+                .map_err(db_err)?;
+                let sequence = u32::try_from(next)
+                    .map_err(|_| AppError::new(ErrorCode::DossierCodeSequenceOutOfRange))?;
+                let (rec, events, outbox) = build(sequence)?;
+                Self::insert_dossier(tx, &rec).await?;
+                Self::insert_events(tx, rec.id, 0, &events).await?;
+                Self::attach_files(tx, rec.id, files).await?;
+                Self::enqueue(tx, &outbox).await?;
+                Ok(rec)
+            }
+
+            /// The writer task of the group commit: one batch after another until the store
+            /// (and with it the queue's sender) is dropped.
+            async fn group_writer(pool: sqlx::Pool<$db>, shared: Arc<Shared>, mut rx: tokio::sync::mpsc::UnboundedReceiver<Job>) {
+                while let Some((batch, _gate)) = shared.next_batch(&mut rx).await {
+                    let mut rest: VecDeque<Job> = batch.into();
+                    let mut done = Vec::with_capacity(rest.len());
+                    match Self::group_batch(&pool, &shared, &mut rest, &mut done).await {
+                        Ok(()) => {
+                            for (reply, rec) in done {
+                                shared.answer(reply, Ok(rec));
+                            }
+                        }
+                        Err(e) => {
+                            // Nothing of the batch is stored: every caller left gets the error.
+                            tracing::error!(error = %e, "group commit of dossiers failed");
+                            for (reply, _) in done {
+                                shared.answer(reply, Err(e.clone()));
+                            }
+                            for job in rest {
+                                shared.answer(job.reply, Err(e.clone()));
+                            }
+                        }
+                    }
+                }
+            }
+
+            /// One transaction for the jobs of `rest`, in order: the head read once, each job in
+            /// a savepoint (when there are several) so that a failing one is rolled back alone
+            /// and answered at once; the head written once; the commit. Succeeded jobs go to
+            /// `done`, answered by the caller after the commit. On `Err` nothing is stored.
+            async fn group_batch(
+                pool: &sqlx::Pool<$db>,
+                shared: &Shared,
+                rest: &mut VecDeque<Job>,
+                done: &mut Vec<(oneshot::Sender<AppResult<DossierRecord>>, DossierRecord)>,
+            ) -> AppResult<()> {
+                let savepoints = rest.len() > 1;
+                let mut tx = pool.begin().await.map_err(db_err)?;
+                // Takes the write lock (the head row on PostgreSQL, the database on SQLite).
+                let head = sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                let mut seq: i64 = head.try_get("seq").map_err(db_err)?;
+                let mut hash: String = head.try_get("hash").map_err(db_err)?;
+                while !rest.is_empty() {
+                    if savepoints {
+                        sqlx::query("SAVEPOINT dossier_create").execute(&mut *tx).await.map_err(db_err)?;
+                    }
+                    let Some(job) = rest.pop_front() else { break };
+                    let Job { agency_id, day, audit, files, build, reply } = job;
+                    let made = async {
+                        let h = Self::insert_audit(&mut tx, seq + 1, hash.clone(), &audit).await?;
+                        let rec = Self::fill_dossier(&mut tx, agency_id, day, &files, build).await?;
+                        AppResult::Ok((rec, h))
+                    }
+                    .await;
+                    match made {
+                        Ok((rec, h)) => {
+                            if savepoints {
+                                sqlx::query("RELEASE SAVEPOINT dossier_create").execute(&mut *tx).await.map_err(db_err)?;
+                            }
+                            seq += 1;
+                            hash = h;
+                            done.push((reply, rec));
+                        }
+                        Err(e) => {
+                            shared.answer(reply, Err(e));
+                            if !savepoints {
+                                // Alone in its transaction, which is dropped: rolled back.
+                                return Ok(());
+                            }
+                            sqlx::query("ROLLBACK TO SAVEPOINT dossier_create").execute(&mut *tx).await.map_err(db_err)?;
+                            sqlx::query("RELEASE SAVEPOINT dossier_create").execute(&mut *tx).await.map_err(db_err)?;
+                        }
+                    }
+                }
+                if done.is_empty() {
+                    return Ok(());
+                }
+                sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+                    .bind(seq)
+                    .bind(&hash)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                tx.commit().await.map_err(db_err)
             }
 
             async fn insert_file(tx: &mut sqlx::Transaction<'_, $db>, f: &FileRecord) -> AppResult<()> {

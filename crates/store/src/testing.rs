@@ -8,6 +8,8 @@ use std::sync::Arc;
 /// A database made for one test. Dropping it removes a PostgreSQL database (best effort).
 pub struct TestDb {
     pub store: Arc<dyn Store>,
+    /// The store's group committer (tests hold it to put several creations in one batch).
+    pub group: Arc<crate::GroupCommit>,
     pub url: String,
     pub backend: &'static str,
     admin_url: Option<String>,
@@ -49,8 +51,10 @@ impl TestDb {
             .run(&pool)
             .await
             .map_err(|e| cqdt_app::AppError::internal(e.to_string()))?;
+        let store = crate::SqliteStore::new(pool);
         Ok(TestDb {
-            store: Arc::new(crate::SqliteStore::new(pool)),
+            group: store.group_commit().clone(),
+            store: Arc::new(store),
             url,
             backend: "sqlite",
             admin_url: None,
@@ -84,8 +88,10 @@ impl TestDb {
             .run(&pool)
             .await
             .map_err(|e| cqdt_app::AppError::internal(e.to_string()))?;
+        let store = crate::PgStore::new(pool);
         Ok(Some(TestDb {
-            store: Arc::new(crate::PgStore::new(pool)),
+            group: store.group_commit().clone(),
+            store: Arc::new(store),
             url,
             backend: "postgres",
             admin_url: Some(admin_url),

@@ -1324,6 +1324,164 @@ async fn dossier_codes_are_unique_and_consecutive_under_parallel_submissions() {
     }
 }
 
+/// Group commit: creations queued together are committed in one transaction. With the writer
+/// held, 20 desk receptions and two creations that fail inside the transaction (a builder that
+/// refuses after its counter was drawn, and a dossier whose code is taken: a statement that
+/// fails, which aborts a PostgreSQL transaction without a savepoint) are queued; released, they
+/// form one batch: the 20 are stored with the codes 0002…0021 (no gap where the failures drew
+/// their counters), each failure gets its own error, the chain gained exactly 20 entries and
+/// verifies. Then 40 more in parallel without holding: 61 dossiers, codes 0001…0061.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn group_commit_batches_creations_and_isolates_a_failing_one() {
+    use cqdt_app::store::{DossierBuilder, NewDossierFiles};
+    use cqdt_domain::ids::DossierId;
+    use std::time::Duration;
+    for db in each("group_commit").await {
+        assert!(db.group.max_batch() >= 22, "{}", db.backend);
+        let (app, _) = catalogue_app(&db, local_time(2025, 3, 3, 9)).await;
+        let cli = Ctx::cli();
+        let business = procedure_id(&app, "9.900002").await;
+        let city = app
+            .agency_by_identifier(&cli, "000.00.20.H53")
+            .await
+            .unwrap();
+        let first = app
+            .dossier_receive(&cli, &reception(business, city.id, "Đầu tiên", true))
+            .await
+            .unwrap();
+        assert_eq!(first.code, "000.00.20.H53-250303-0001");
+        let (seq_before, _) = db.store.audit_head().await.unwrap();
+        let before = db.group.stats();
+
+        let hold = db.group.hold().await;
+        let mut tasks = Vec::new();
+        let direct = |build: DossierBuilder<'static>| {
+            let store = db.store.clone();
+            let city = city.id;
+            tokio::spawn(async move {
+                let audit = AuditDraft {
+                    at_us: 0,
+                    actor: "test".into(),
+                    ip: None,
+                    action: "dossier.receive".into(),
+                    target_type: "dossier".into(),
+                    target_id: "x".into(),
+                    before_digest: None,
+                    after_digest: None,
+                };
+                let day = chrono::NaiveDate::from_ymd_opt(2025, 3, 3).unwrap();
+                store
+                    .dossier_create(city, day, &audit, &NewDossierFiles::default(), build)
+                    .await
+            })
+        };
+        for i in 0..20 {
+            let app = app.clone();
+            let input = reception(business, city.id, &format!("Người {i}"), i % 2 == 0);
+            tasks.push(tokio::spawn(async move {
+                app.dossier_receive(&Ctx::cli(), &input).await
+            }));
+            if i == 5 {
+                // Refuses after drawing its counter.
+                tasks.push(direct(Box::new(|_| {
+                    Err(cqdt_app::AppError::new(
+                        ErrorCode::DossierCodeSequenceOutOfRange,
+                    ))
+                })));
+            }
+            if i == 12 {
+                // The code of the first dossier again: the insert violates `dossiers.code`.
+                let mut copy = first.clone();
+                copy.id = DossierId(uuid::Uuid::now_v7());
+                tasks.push(direct(Box::new(move |_| {
+                    Ok((copy, Vec::new(), Vec::new()))
+                })));
+            }
+        }
+        // Everything is queued behind the held writer before it is let go.
+        for _ in 0..500 {
+            if db.group.waiting() >= 22 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(db.group.waiting(), 22, "{}", db.backend);
+        drop(hold);
+        let mut codes = Vec::new();
+        let mut errors = Vec::new();
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(rec) => codes.push(rec.code),
+                Err(e) => errors.push(e.code),
+            }
+        }
+        let after = db.group.stats();
+        assert_eq!(
+            after.batches,
+            before.batches + 1,
+            "one transaction ({})",
+            db.backend
+        );
+        assert_eq!(after.items, before.items + 22);
+        assert!(after.largest >= 22);
+        errors.sort_by_key(|c| c.as_str());
+        let mut expected_errors = vec![
+            ErrorCode::DossierCodeSequenceOutOfRange,
+            ErrorCode::StorageConflict,
+        ];
+        expected_errors.sort_by_key(|c| c.as_str());
+        assert_eq!(errors, expected_errors, "{}", db.backend);
+        codes.sort();
+        let expected: Vec<String> = (2..=21)
+            .map(|n| format!("000.00.20.H53-250303-{n:04}"))
+            .collect();
+        assert_eq!(codes, expected, "{}", db.backend);
+        let (seq_after, _) = db.store.audit_head().await.unwrap();
+        assert_eq!(seq_after, seq_before + 20, "{}", db.backend);
+        assert!(matches!(
+            app.audit_verify().await.unwrap(),
+            VerifyOutcome::Intact { .. }
+        ));
+
+        // Without holding: whatever batches form, 40 more get the next 40 codes.
+        let mut tasks = Vec::new();
+        for i in 0..40 {
+            let app = app.clone();
+            let input = reception(business, city.id, &format!("Sau {i}"), i % 3 == 0);
+            tasks.push(tokio::spawn(async move {
+                app.dossier_receive(&Ctx::cli(), &input).await
+            }));
+        }
+        let mut codes = Vec::new();
+        for t in tasks {
+            codes.push(t.await.unwrap().unwrap().code);
+        }
+        codes.sort();
+        let expected: Vec<String> = (22..=61)
+            .map(|n| format!("000.00.20.H53-250303-{n:04}"))
+            .collect();
+        assert_eq!(codes, expected, "{}", db.backend);
+        let listed = db
+            .store
+            .dossiers_list(&cqdt_app::store::DossierFilter {
+                scopes: vec![cqdt_app::store::DossierScope::default()],
+                limit: 1000,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(listed.1, 61, "{}", db.backend);
+        for d in &listed.0 {
+            assert!(!db.store.dossier_events(d.id).await.unwrap().is_empty());
+        }
+        assert!(matches!(
+            app.audit_verify().await.unwrap(),
+            VerifyOutcome::Intact { .. }
+        ));
+        db.cleanup().await;
+    }
+}
+
 /// The dossier rows: version check, events numbered and append-only, lists and counts by
 /// subtree and state, lookups by code, histories for the reports.
 #[tokio::test]

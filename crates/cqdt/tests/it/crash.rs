@@ -238,6 +238,7 @@ async fn drain(dir: &std::path::Path, db_url: &str) {
         url: db_url.to_string(),
         max_connections: 1,
         sqlite_durability: cqdt_store::Durability::Full,
+        group_commit: cqdt_store::DEFAULT_GROUP_COMMIT,
     })
     .await
     .unwrap();
@@ -262,6 +263,7 @@ async fn check(
         url: db_url.to_string(),
         max_connections: 2,
         sqlite_durability: cqdt_store::Durability::Full,
+        group_commit: cqdt_store::DEFAULT_GROUP_COMMIT,
     })
     .await
     .unwrap();
