@@ -22,6 +22,9 @@ use std::time::Duration;
 
 pub use blobs::FsBlobs;
 pub use sql::{PgStore, SqliteStore};
+/// The SQL of a page of `documents_by_state`, for the query-plan test (`tests/documents_scale.rs`).
+#[doc(hidden)]
+pub use sql_documents::{Bind, by_state_sql};
 
 pub static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 pub static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
