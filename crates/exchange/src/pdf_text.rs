@@ -467,22 +467,17 @@ impl Extractor<'_, '_> {
                         self.push_text(&t);
                     }
                 }
-                b"BMC" => {
-                    if marked.len() < 64 {
-                        marked.push(None);
-                    }
-                }
-                b"BDC" => {
-                    if marked.len() < 64 {
-                        let actual = match operands.last() {
-                            Some(Obj::Dict(d)) => match d.get(b"ActualText") {
-                                Some(Obj::Str(s)) => Some(text_string(s)),
-                                _ => None,
-                            },
+                // Spans nested deeper than 64 are not tracked.
+                b"BMC" if marked.len() < 64 => marked.push(None),
+                b"BDC" if marked.len() < 64 => {
+                    let actual = match operands.last() {
+                        Some(Obj::Dict(d)) => match d.get(b"ActualText") {
+                            Some(Obj::Str(s)) => Some(text_string(s)),
                             _ => None,
-                        };
-                        marked.push(actual);
-                    }
+                        },
+                        _ => None,
+                    };
+                    marked.push(actual);
                 }
                 b"EMC" => {
                     if let Some(Some(t)) = marked.pop()

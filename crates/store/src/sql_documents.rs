@@ -33,8 +33,8 @@ pub enum Bind {
 }
 
 /// The SQL of a page of an agency's documents by state: one backward range of
-/// `documents_state` per state (`LIMIT` rows each, ids and times only), merged, then the page's
-/// rows joined. `$1` agency; then the states; then the optional filters and cursor.
+/// `documents_state` per state (`per_state` entries each, ids and times only: the index
+/// covers them), merged and cut to the page, and only then the page's rows joined. `$1` agency; then the states; then the optional filters and cursor.
 pub fn by_state_sql(
     f: &StateFilter,
     per_state: i64,
@@ -72,8 +72,9 @@ pub fn by_state_sql(
     }
     let cols: Vec<String> = REC_COLS.split(", ").map(|c| format!("d.{c}")).collect();
     let sql = format!(
-        "SELECT {} FROM ({}) k JOIN documents d ON d.id = k.id \
-         ORDER BY k.created_at_us DESC, k.id DESC LIMIT {limit} OFFSET {offset}",
+        "SELECT {} FROM (SELECT id, created_at_us FROM ({}) u \
+         ORDER BY created_at_us DESC, id DESC LIMIT {limit} OFFSET {offset}) k \
+         JOIN documents d ON d.id = k.id ORDER BY k.created_at_us DESC, k.id DESC",
         cols.join(", "),
         parts.join(" UNION ALL ")
     );
