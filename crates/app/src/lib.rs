@@ -85,6 +85,9 @@ pub struct App {
     /// [`documents::UnavailableSigner`], which refuses; the server puts the platform's signing
     /// service here (`with_signer`), tests a fake.
     pub signer: Arc<dyn documents::DocumentSigner>,
+    /// Reads the text of documents' files for search. `App::new` starts with
+    /// [`documents::NoText`]; the server puts the PDF reader here (`with_text_extractor`).
+    pub text: Arc<dyn documents::TextExtractor>,
 }
 
 /// Who asks, and from where: passed to every use case.
@@ -130,7 +133,14 @@ impl App {
             blobs: Arc::new(MemoryBlobs::default()),
             scanner: Arc::new(NoScan),
             signer: Arc::new(documents::UnavailableSigner),
+            text: Arc::new(documents::NoText),
         }
+    }
+
+    /// The same application with this reader of files' text (for document search).
+    pub fn with_text_extractor(mut self, text: Arc<dyn documents::TextExtractor>) -> Self {
+        self.text = text;
+        self
     }
 
     /// The same application with this document signer.

@@ -83,7 +83,9 @@ pub async fn open_app(config: &Config) -> Result<App, AppError> {
                 Arc::new(cqdt_app::NoScan)
             }
         };
-    let app = App::new(store, app_config).with_files(Arc::new(blobs), scanner);
+    let app = App::new(store, app_config)
+        .with_files(Arc::new(blobs), scanner)
+        .with_text_extractor(Arc::new(cqdt_exchange::pdf_text::PdfText::default()));
     let passphrase = if config.signing.passphrase.0.is_empty() {
         DEMO_KEYS_PASSPHRASE
     } else {

@@ -11,6 +11,7 @@
 pub mod documents;
 pub mod edxml_transport;
 mod fsutil;
+pub mod pdf_text;
 pub mod scan;
 pub mod sign;
 pub mod signing;

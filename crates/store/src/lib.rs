@@ -26,6 +26,9 @@ pub use group::{DEFAULT_GROUP_COMMIT, GroupCommit, GroupCommitStats};
 pub use sql::{PgStore, SqliteStore};
 /// Bulk loading of generated documents (the benchmark generator only).
 pub use sql_documents::bulk as documents_bulk;
+/// The SQL of a page of `documents_by_state`, for the query-plan test (`tests/documents_scale.rs`).
+#[doc(hidden)]
+pub use sql_documents::{Bind, by_state_sql};
 
 pub static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 pub static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use cqdt_app::documents::{
     CounterKey, DocFileKind, DocumentBuilder, DocumentFigures, DocumentFile, DocumentRecord,
-    DocumentStore, DocumentWrite, RegisterFilter,
+    DocumentStore, DocumentWrite, RegisterFilter, StateCursor, StateFilter, StatePage,
 };
 use cqdt_app::store::{AuditDraft, path_string};
 use cqdt_app::{AppError, AppResult};
@@ -26,6 +26,62 @@ const FILE_COLS: &str =
     "id, document_id, kind, name, file_type, size, sha256, body_text, uploaded_by, uploaded_at_us";
 /// Terms per INSERT statement.
 const TERM_CHUNK: usize = 400;
+
+/// A bound value of a query built at run time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// The SQL of a page of an agency's documents by state: one backward range of
+/// `documents_state` per state (`per_state` entries each, ids and times only: the index
+/// covers them), merged and cut to the page, and only then the page's rows joined. `$1` agency; then the states; then the optional filters and cursor.
+pub fn by_state_sql(
+    f: &StateFilter,
+    per_state: i64,
+    limit: i64,
+    offset: i64,
+) -> (String, Vec<Bind>) {
+    let mut binds = vec![Bind::Text(f.agency_id.to_string())];
+    let mut extra = String::new();
+    if let Some(p) = f.lead_person {
+        binds.push(Bind::Text(p.to_string()));
+        extra.push_str(&format!(" AND lead_person_id = ${}", binds.len()));
+    }
+    if let Some(u) = f.created_by {
+        binds.push(Bind::Text(u.to_string()));
+        extra.push_str(&format!(" AND created_by = ${}", binds.len()));
+    }
+    if let Some(c) = f.after {
+        binds.push(Bind::Int(c.created_at_us));
+        let t = binds.len();
+        binds.push(Bind::Text(c.id.to_string()));
+        extra.push_str(&format!(
+            " AND (created_at_us, id) < (${t}, ${})",
+            binds.len()
+        ));
+    }
+    let mut parts = Vec::new();
+    for (k, st) in f.states.iter().enumerate() {
+        binds.push(Bind::Text(st.as_str().to_string()));
+        parts.push(format!(
+            "SELECT id, created_at_us FROM (SELECT id, created_at_us FROM documents \
+             WHERE agency_id = $1 AND state = ${}{extra} \
+             ORDER BY created_at_us DESC, id DESC LIMIT {per_state}) s{k}",
+            binds.len()
+        ));
+    }
+    let cols: Vec<String> = REC_COLS.split(", ").map(|c| format!("d.{c}")).collect();
+    let sql = format!(
+        "SELECT {} FROM (SELECT id, created_at_us FROM ({}) u \
+         ORDER BY created_at_us DESC, id DESC LIMIT {limit} OFFSET {offset}) k \
+         JOIN documents d ON d.id = k.id ORDER BY k.created_at_us DESC, k.id DESC",
+        cols.join(", "),
+        parts.join(" UNION ALL ")
+    );
+    (sql, binds)
+}
 
 fn date_text(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
@@ -541,6 +597,92 @@ macro_rules! sql_documents {
                     .await?;
                 let total = self.count_where(w, &binds).await?;
                 Ok((items, total))
+            }
+
+            async fn documents_by_state(&self, f: &StateFilter) -> AppResult<StatePage> {
+                let limit = f.limit.clamp(0, 10_000);
+                let offset = f.offset.max(0);
+                // One more than the page, to know whether another follows.
+                let want = limit.saturating_add(1);
+                let counts: Vec<(DocState, i64)> = {
+                    let rows = sqlx::query(
+                        "SELECT state, n FROM document_state_counts WHERE agency_id = $1 AND n > 0",
+                    )
+                    .bind(f.agency_id.to_string())
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                    let mut out = Vec::with_capacity(rows.len());
+                    for r in &rows {
+                        let st: String = r.try_get("state").map_err(db_err)?;
+                        let n: i64 = r.try_get("n").map_err(db_err)?;
+                        out.push((DocState::parse(&st).ok_or_else(|| corrupt("state"))?, n));
+                    }
+                    out.sort_by_key(|(s, _)| DocState::ALL.iter().position(|x| x == s));
+                    out
+                };
+                let mut states = f.states.clone();
+                states.sort_by_key(|s| DocState::ALL.iter().position(|x| x == s));
+                states.dedup();
+                if states.is_empty() {
+                    return Ok(StatePage { items: vec![], total: 0, counts, next: None });
+                }
+                let f = StateFilter { states, ..f.clone() };
+                let total = if f.lead_person.is_none() && f.created_by.is_none() {
+                    counts
+                        .iter()
+                        .filter(|(s, _)| f.states.contains(s))
+                        .map(|(_, n)| *n)
+                        .sum()
+                } else {
+                    // Filtered by person: count the states' ranges (meant for open states,
+                    // whose ranges are short).
+                    let mut binds = vec![f.agency_id.to_string()];
+                    let mut w = String::from("agency_id = $1");
+                    if let Some(p) = f.lead_person {
+                        binds.push(p.to_string());
+                        w.push_str(&format!(" AND lead_person_id = ${}", binds.len()));
+                    }
+                    if let Some(u) = f.created_by {
+                        binds.push(u.to_string());
+                        w.push_str(&format!(" AND created_by = ${}", binds.len()));
+                    }
+                    let mut marks = Vec::new();
+                    for st in &f.states {
+                        binds.push(st.as_str().to_string());
+                        marks.push(format!("${}", binds.len()));
+                    }
+                    let sql = format!(
+                        "SELECT COUNT(*) FROM documents WHERE {w} AND state IN ({})",
+                        marks.join(", ")
+                    );
+                    let mut q = sqlx::query_scalar::<_, i64>(&sql);
+                    for b in &binds {
+                        q = q.bind(b.as_str());
+                    }
+                    q.fetch_one(&self.pool).await.map_err(db_err)?
+                };
+                let (sql, binds) = by_state_sql(&f, offset.saturating_add(want), want, offset);
+                let mut q = sqlx::query(&sql);
+                for b in binds {
+                    q = match b {
+                        Bind::Text(t) => q.bind(t),
+                        Bind::Int(i) => q.bind(i),
+                    };
+                }
+                let rows = q.fetch_all(&self.pool).await.map_err(db_err)?;
+                let mut items = rows
+                    .iter()
+                    .map(Self::document_from)
+                    .collect::<AppResult<Vec<_>>>()?;
+                let more = items.len() as i64 > limit;
+                items.truncate(usize::try_from(limit).unwrap_or(0));
+                let next = if more {
+                    items.last().map(|r| StateCursor { created_at_us: r.created_at_us, id: r.id })
+                } else {
+                    None
+                };
+                Ok(StatePage { items, total, counts, next })
             }
 
             async fn documents_overdue(

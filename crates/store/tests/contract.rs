@@ -30,6 +30,7 @@ fn app(db: &TestDb) -> App {
         blobs: Arc::new(cqdt_app::MemoryBlobs::default()),
         scanner: Arc::new(cqdt_app::NoScan),
         signer: Arc::new(cqdt_app::documents::UnavailableSigner),
+        text: Arc::new(cqdt_app::documents::NoText),
     }
 }
 
@@ -636,6 +637,7 @@ async fn migrations_create_the_same_tables_on_both() {
                 "document_files",
                 "document_issuers",
                 "document_recipients",
+                "document_state_counts",
                 "document_terms",
                 "documents",
                 "dossier_code_counters",

@@ -14,6 +14,7 @@
 
 pub mod signer;
 pub mod store;
+pub mod text;
 
 use std::collections::BTreeSet;
 
@@ -44,8 +45,9 @@ use crate::{App, Ctx};
 pub use signer::{DocumentSigner, FakeSigner, SignAs, UnavailableSigner};
 pub use store::{
     CounterKey, DocFileKind, DocumentBuilder, DocumentFigures, DocumentFile, DocumentRecord,
-    DocumentStore, DocumentWrite, RegisterFilter,
+    DocumentStore, DocumentWrite, RegisterFilter, StateCursor, StateFilter, StatePage,
 };
+pub use text::{FakeText, NoText, TextExtractor};
 
 /// The bundled table of document types and abbreviations.
 pub const DOCUMENT_TYPES_CSV: &str = include_str!("../../../../data/documents/document-types.csv");
@@ -496,6 +498,12 @@ impl App {
                 now,
             );
             total += r.size.max(0) as u64;
+            let text = match kind {
+                DocFileKind::Main | DocFileKind::Attachment | DocFileKind::Scan => {
+                    self.file_text(r.file_type.as_str(), &up.bytes).await
+                }
+                DocFileKind::SignerSignature | DocFileKind::AgencySignature => None,
+            };
             out.push(DocumentFile {
                 id: r.id,
                 document_id: doc,
@@ -504,12 +512,25 @@ impl App {
                 file_type: r.file_type.as_str().to_string(),
                 size: r.size,
                 sha256: r.sha256,
-                text: None,
+                text,
                 uploaded_by: r.uploaded_by,
                 uploaded_at_us: now,
             });
         }
         Ok(out)
+    }
+
+    /// The text of an uploaded file for search, through the `TextExtractor` port on a
+    /// blocking thread (a panic there is taken as no text); NFC, at most `MAX_TEXT_CHARS`.
+    async fn file_text(&self, file_type: &str, bytes: &[u8]) -> Option<String> {
+        let x = self.text.clone();
+        let (ft, b) = (file_type.to_string(), bytes.to_vec());
+        let t = tokio::task::spawn_blocking(move || x.extract(&ft, &b))
+            .await
+            .ok()
+            .flatten()?;
+        let t: String = nfc(&t).chars().take(text::MAX_TEXT_CHARS).collect();
+        (!t.trim().is_empty()).then_some(t)
     }
 
     /// Store a signature as a file of the document.
@@ -787,8 +808,11 @@ impl App {
             })
             .collect();
         let mut files = self.doc_files(ctx, id, &refs, now).await?;
+        // The sender's text, when it gave one; else what was read from the file.
         for (f, pf) in files.iter_mut().zip(&p.files) {
-            f.text = nfc_opt(pf.text.as_deref());
+            if let Some(t) = nfc_opt(pf.text.as_deref()) {
+                f.text = Some(t);
+            }
         }
         let rec = DocumentRecord {
             id,
@@ -1912,50 +1936,82 @@ fn register_row(r: &DocumentRecord, today: NaiveDate, reply_number: Option<Strin
 }
 
 // ---------------------------------------------------------------------------------------------
-// Added for the pages (issue 5 pages): the documents of one agency in any state.
+// An agency's documents by state: the pages' worklist and inbox, the API list without `q`.
+
+/// The direction a state belongs to.
+pub fn state_direction(s: DocState) -> Direction {
+    if s.edxml_status().is_some() {
+        Direction::Incoming
+    } else {
+        Direction::Outgoing
+    }
+}
+
+/// Which documents of one agency (not its subtree) to list by state.
+#[derive(Debug, Clone)]
+pub struct StateQuery {
+    pub agency_id: AgencyId,
+    /// Only this direction.
+    pub direction: Option<Direction>,
+    /// Only these states; none: every state (of `direction`).
+    pub states: Vec<DocState>,
+    /// Only incoming documents whose handling this person leads.
+    pub lead_person: Option<UserId>,
+    /// Only documents this person created (a drafter's drafts).
+    pub created_by: Option<UserId>,
+    /// Keyset paging: the `next` of the previous page.
+    pub after: Option<StateCursor>,
+    /// At most this many (default 50; 1–500).
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+impl StateQuery {
+    /// Every document of `agency` in `states`, first page of `limit`.
+    pub fn new(agency_id: AgencyId, states: &[DocState], limit: i64) -> Self {
+        StateQuery {
+            agency_id,
+            direction: None,
+            states: states.to_vec(),
+            lead_person: None,
+            created_by: None,
+            after: None,
+            limit: Some(limit),
+            offset: None,
+        }
+    }
+}
 
 impl App {
-    /// Documents of one agency (not its subtree), newest first, at most `limit`, in any state
-    /// (arrived ones in the inbox, drafts, documents awaiting review or signature…), for the
-    /// pages' worklist and inbox.
-    ///
-    /// STOPGAP: the `DocumentStore` port has no query by agency and state, so this reads the
-    /// search index — every indexed document has its type name's words as terms, so one prefix
-    /// query per distinct first letter of the type names in the table covers them all. Secret
-    /// documents are not indexed and are missing here (they are never exchanged, so the inbox
-    /// is complete). Replace with a store query `documents_by_state(agency, states, limit)`.
-    pub async fn documents_of_agency(
-        &self,
-        ctx: &Ctx,
-        agency_id: AgencyId,
-        limit: i64,
-    ) -> AppResult<Vec<DocumentRecord>> {
-        let agency = self.doc_agency(agency_id).await?;
+    /// Documents of one agency (not its subtree) in the given states and direction, newest
+    /// first, with the total and the agency's counts per state: the pages' worklist and inbox,
+    /// and `GET /api/v1/documents` without a search text. Drafts and secret documents are
+    /// listed like any other (anyone who may read the agency's documents sees them, as in the
+    /// registers). One index range per state, whatever the agency's size.
+    pub async fn documents_by_state(&self, ctx: &Ctx, q: &StateQuery) -> AppResult<StatePage> {
+        let agency = self.doc_agency(q.agency_id).await?;
         self.authorize(ctx, Action::ViewDocuments, Target::Agency(&agency.path))?;
-        let types = document_types()?;
-        let mut firsts: BTreeSet<String> = BTreeSet::new();
-        for ty in &types.rows {
-            if let Some(c) = words(&ty.name).first().and_then(|w| w.chars().next()) {
-                firsts.insert(c.to_string());
-            }
+        let states: Vec<DocState> = DocState::ALL
+            .into_iter()
+            .filter(|s| q.states.is_empty() || q.states.contains(s))
+            .filter(|s| q.direction.is_none_or(|d| state_direction(*s) == d))
+            .collect();
+        let mut page = self
+            .store
+            .documents_by_state(&StateFilter {
+                agency_id: agency.id,
+                states,
+                lead_person: q.lead_person,
+                created_by: q.created_by,
+                after: q.after,
+                offset: q.offset.unwrap_or(0).max(0),
+                limit: q.limit.unwrap_or(50).clamp(1, 500),
+            })
+            .await?;
+        if let Some(d) = q.direction {
+            page.counts.retain(|(s, _)| state_direction(*s) == d);
         }
-        let prefix = path_string(&agency.path);
-        let mut seen = BTreeSet::new();
-        let mut out = Vec::new();
-        for f in &firsts {
-            for r in self
-                .store
-                .documents_search(&prefix, &[], Some(f), limit.clamp(1, 1000))
-                .await?
-            {
-                if r.agency_id == agency_id && seen.insert(r.id) {
-                    out.push(r);
-                }
-            }
-        }
-        out.sort_by_key(|r| std::cmp::Reverse(r.created_at_us));
-        out.truncate(usize::try_from(limit.max(0)).unwrap_or(0));
-        Ok(out)
+        Ok(page)
     }
 }
 

@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use cqdt_domain::document::{Direction, Document, DocumentEvent, Tier};
+use cqdt_domain::document::{Direction, DocState, Document, DocumentEvent, Tier};
 use cqdt_domain::ids::{AgencyId, DocumentId, FileId, UserId};
 use serde::Serialize;
 
@@ -125,6 +125,44 @@ pub struct RegisterFilter {
     pub offset: i64,
 }
 
+/// Where a page of [`DocumentStore::documents_by_state`] stops: the last document's creation
+/// time and id (pages are newest first, ties broken by id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct StateCursor {
+    pub created_at_us: i64,
+    pub id: DocumentId,
+}
+
+/// Which documents of one agency (not its subtree), by state.
+#[derive(Debug, Clone)]
+pub struct StateFilter {
+    pub agency_id: AgencyId,
+    /// The states listed (each belongs to one direction); none lists nothing.
+    pub states: Vec<DocState>,
+    /// Only incoming documents whose handling leads this person.
+    pub lead_person: Option<UserId>,
+    /// Only documents this person created (drafts: the drafter).
+    pub created_by: Option<UserId>,
+    /// Keyset paging: only documents after this one (older, or as old with a smaller id).
+    pub after: Option<StateCursor>,
+    /// Offset paging (after `after`, if both).
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// A page of an agency's documents by state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatePage {
+    pub items: Vec<DocumentRecord>,
+    /// Documents matching the filter (whatever the paging).
+    pub total: i64,
+    /// The agency's documents per state, for every state it has documents in (whatever the
+    /// filter).
+    pub counts: Vec<(DocState, i64)>,
+    /// The cursor of the page's last document, when more follow.
+    pub next: Option<StateCursor>,
+}
+
 /// Figures of a subtree over a period (dates of issue or arrival, inclusive).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct DocumentFigures {
@@ -168,6 +206,10 @@ pub trait DocumentStore: Send + Sync {
     /// A register page (newest first) and the register's total for the year.
     async fn documents_register(&self, f: &RegisterFilter)
     -> AppResult<(Vec<DocumentRecord>, i64)>;
+    /// Documents of one agency in the filter's states, newest first (`created_at_us`, then id),
+    /// with the total and the agency's counts per state. Index-backed whatever the agency's
+    /// size: one index range per state, merged.
+    async fn documents_by_state(&self, f: &StateFilter) -> AppResult<StatePage>;
     /// Incoming documents of the subtree not done by their handling date, before `today`;
     /// most overdue first.
     async fn documents_overdue(

@@ -721,12 +721,19 @@ async fn a_draft_without_its_file_is_sent_back_and_completed_by_multipart_edit()
             ],
             "{b}"
         );
-        // Not in a register before its issue; found by search.
+        // Not in a register before its issue, but listed by state and found by search.
         let list = get(
             &leader.0,
             t.url(&format!(
-                "/api/v1/documents?agency={city}&direction=outgoing"
+                "/api/v1/documents?agency={city}&direction=outgoing&state=awaiting_signature,draft"
             )),
+        )
+        .await;
+        assert_eq!(list["total"], 1, "{list}");
+        assert_eq!(list["items"][0]["state"], "awaiting_signature");
+        let list = get(
+            &leader.0,
+            t.url(&format!("/api/v1/documents?agency={city}&state=draft")),
         )
         .await;
         assert_eq!(list["total"], 0, "{list}");

@@ -69,9 +69,13 @@ impl TestApp {
             cqdt_exchange::signing::SigningService::new(&keys, "test-keys", app.clock.clone())
                 .expect("signing service"),
         );
-        let app = app.with_signer(std::sync::Arc::new(
-            cqdt_exchange::signing::DocumentSigning(signing.clone()),
-        ));
+        let app = app
+            .with_signer(std::sync::Arc::new(
+                cqdt_exchange::signing::DocumentSigning(signing.clone()),
+            ))
+            .with_text_extractor(std::sync::Arc::new(
+                cqdt_exchange::pdf_text::PdfText::default(),
+            ));
         app.seed_demo().await.expect("demo data");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

@@ -30,7 +30,8 @@ mod appearance;
 mod ca;
 mod cms_build;
 mod pdf;
-mod pdf_read;
+// Also read by `crate::pdf_text` (text of PDFs for search).
+pub(crate) mod pdf_read;
 mod software;
 mod verify;
 

@@ -72,7 +72,7 @@ impl Dict {
     }
 }
 
-fn is_ws(c: u8) -> bool {
+pub(crate) fn is_ws(c: u8) -> bool {
     matches!(c, 0 | 9 | 10 | 12 | 13 | 32)
 }
 
@@ -83,7 +83,7 @@ fn is_delim(c: u8) -> bool {
     )
 }
 
-fn is_regular(c: u8) -> bool {
+pub(crate) fn is_regular(c: u8) -> bool {
     !is_ws(c) && !is_delim(c)
 }
 
@@ -107,11 +107,11 @@ impl<'a> Lexer<'a> {
         Lexer { data, pos }
     }
 
-    fn peek(&self) -> Option<u8> {
+    pub fn peek(&self) -> Option<u8> {
         self.data.get(self.pos).copied()
     }
 
-    fn rest(&self) -> &'a [u8] {
+    pub fn rest(&self) -> &'a [u8] {
         self.data.get(self.pos..).unwrap_or(&[])
     }
 
@@ -144,7 +144,7 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    fn regular_token(&mut self) -> &'a [u8] {
+    pub fn regular_token(&mut self) -> &'a [u8] {
         let start = self.pos;
         while self.peek().is_some_and(is_regular) {
             self.pos += 1;
@@ -759,6 +759,33 @@ impl<'a> PdfDoc<'a> {
 
     /// A stream's decoded data.
     fn stream_data(&self, dict: &Dict, start: Option<usize>, depth: usize) -> R<Vec<u8>> {
+        self.stream_data_max(dict, start, depth, MAX_DECODED)
+    }
+
+    /// The stream object `num`: its dictionary and data decoded to at most `max` bytes (more
+    /// is an error: a decompression bomb is cut there).
+    pub fn stream(&self, num: u32, max: u64) -> R<(Dict, Vec<u8>)> {
+        let off = self
+            .offset_of(num)
+            .ok_or_else(|| err(format!("stream {num} not found")))?;
+        let ind = self.indirect_at(off, Some(num))?;
+        let Obj::Dict(dict) = ind.obj else {
+            return Err(err("not a stream"));
+        };
+        let data = self.stream_data_max(&dict, ind.stream_start, 0, max.min(MAX_DECODED))?;
+        if data.len() as u64 > max {
+            return Err(err("stream too large"));
+        }
+        Ok((dict, data))
+    }
+
+    fn stream_data_max(
+        &self,
+        dict: &Dict,
+        start: Option<usize>,
+        depth: usize,
+        max: u64,
+    ) -> R<Vec<u8>> {
         let start = start.ok_or_else(|| err("stream expected"))?;
         let len = match dict.get(b"Length") {
             Some(Obj::Int(i)) => *i,
@@ -798,10 +825,10 @@ impl<'a> PdfDoc<'a> {
             [f] if f == b"FlateDecode" || f == b"Fl" => {
                 let mut out = Vec::new();
                 flate2::read::ZlibDecoder::new(raw)
-                    .take(MAX_DECODED + 1)
+                    .take(max + 1)
                     .read_to_end(&mut out)
                     .map_err(|e| err(format!("Flate: {e}")))?;
-                if out.len() as u64 > MAX_DECODED {
+                if out.len() as u64 > max {
                     return Err(err("stream too large"));
                 }
                 match parms {

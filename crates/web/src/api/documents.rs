@@ -13,7 +13,7 @@ use chrono::{Datelike, NaiveDate};
 use cqdt_app::AppError;
 use cqdt_app::documents::{
     AssignInput, DocumentFile, DocumentListQuery, DocumentRecord, DocumentView, DraftInput,
-    PaperIncoming, RecipientInput, RegisterQuery, RegisterRow,
+    PaperIncoming, RecipientInput, RegisterQuery, RegisterRow, StateQuery,
 };
 use cqdt_app::files::Upload;
 use cqdt_domain::ErrorCode;
@@ -1023,15 +1023,16 @@ pub async fn documents_issue(
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct DocumentListParams {
-    /// The agency (id): its register; with `q` or `overdue=true`, its subtree.
+    /// The agency (id): its documents; with `q` or `overdue=true`, those of its subtree.
     #[param(format = Uuid)]
     pub agency: String,
-    /// `incoming` (default) or `outgoing`.
+    /// `incoming` or `outgoing` (default: both; a register, with `year`: `incoming`).
     #[param(schema_with = direction_schema)]
     pub direction: Option<String>,
-    /// Only these states, comma-separated (`registered,assigned`).
+    /// Only these states, comma-separated (`registered,assigned`; `draft` lists drafts).
     pub state: Option<String>,
-    /// Register year (default this year).
+    /// A register year: list that year's register (documents entered in it, in register
+    /// order) instead of the agency's documents by state.
     #[param(minimum = 1900, maximum = 9999)]
     pub year: Option<i32>,
     /// `true`: only overdue incoming documents of the subtree, most overdue first.
@@ -1083,10 +1084,10 @@ fn today(s: &AppState) -> NaiveDate {
     registers::today(&s.app)
 }
 
-/// Documents of an agency: its register of one direction and year, newest first (filtered by
-/// `state`); or, with `q`, the search results of its subtree; or, with `overdue=true`, the
-/// overdue incoming documents of its subtree. Without `q`, only documents entered in a
-/// register are listed: outgoing drafts appear once issued (find drafts with `q`).
+/// Documents of an agency in any state (drafts, documents in review, arrived ones… filtered by
+/// `direction` and `state`), newest first; or, with `year`, its register of one direction and
+/// year; or, with `q`, the search results of its subtree; or, with `overdue=true`, the overdue
+/// incoming documents of its subtree.
 #[utoipa::path(get, path = "/api/v1/documents", tag = "documents", params(DocumentListParams),
     responses((status = 200, body = DocumentPage), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem, description = "No such agency"),
@@ -1152,7 +1153,7 @@ pub async fn documents_list(
             .map_err(err(&caller))?;
         let items: Vec<DocumentRecord> = p.items.into_iter().filter(|r| keep(r)).collect();
         (items, p.total)
-    } else {
+    } else if q.year.is_some() {
         let p = s
             .app
             .documents_list(
@@ -1168,15 +1169,26 @@ pub async fn documents_list(
             )
             .await
             .map_err(err(&caller))?;
-        let items = if q.overdue == Some(false) {
-            p.items
-                .into_iter()
-                .filter(|r| !r.doc.is_overdue(day))
-                .collect()
-        } else {
-            p.items
-        };
-        (items, p.total)
+        (not_overdue_only(p.items, q.overdue, day), p.total)
+    } else {
+        let p = s
+            .app
+            .documents_by_state(
+                &caller.ctx,
+                &StateQuery {
+                    agency_id: agency,
+                    direction,
+                    states: states.clone(),
+                    lead_person: None,
+                    created_by: None,
+                    after: None,
+                    limit,
+                    offset,
+                },
+            )
+            .await
+            .map_err(err(&caller))?;
+        (not_overdue_only(p.items, q.overdue, day), p.total)
     };
     Ok(axum::Json(DocumentPage {
         items: items
@@ -1185,6 +1197,22 @@ pub async fn documents_list(
             .collect(),
         total,
     }))
+}
+
+/// With `overdue=false`, the page's documents that are not overdue.
+fn not_overdue_only(
+    items: Vec<DocumentRecord>,
+    overdue: Option<bool>,
+    day: NaiveDate,
+) -> Vec<DocumentRecord> {
+    if overdue == Some(false) {
+        items
+            .into_iter()
+            .filter(|r| !r.doc.is_overdue(day))
+            .collect()
+    } else {
+        items
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -21,7 +21,7 @@ use chrono::{Datelike, NaiveDate};
 use cqdt_app::AppError;
 use cqdt_app::documents::{
     AssignInput, Book, DocumentFile, DocumentRecord, DraftInput, PaperIncoming, RecipientInput,
-    RegisterQuery, document_types,
+    RegisterQuery, StateQuery, document_types,
 };
 use cqdt_app::files::Upload;
 use cqdt_app::store::{UserFilter, UserKind};
@@ -234,13 +234,58 @@ const GROUPS: [&str; 7] = [
     "to_issue",
 ];
 
+/// The store query behind a group of the worklist: its states, the action it needs on the
+/// agency, and whether it holds only the caller's documents (handling led by them, drafts
+/// written by them).
+fn group_query(g: &str) -> (&'static [DocState], Action, bool) {
+    match g {
+        "inbox" => (&[DocState::Arrived], Action::RegisterDocument, false),
+        "to_assign" => (&[DocState::Registered], Action::Approve, false),
+        "to_handle" => (
+            &[DocState::Assigned, DocState::InProgress],
+            Action::HandleDocument,
+            true,
+        ),
+        "drafts" => (&[DocState::Draft], Action::HandleDocument, true),
+        "to_review" => (&[DocState::InReview], Action::Approve, false),
+        "to_sign" => (&[DocState::AwaitingSignature], Action::Approve, false),
+        _ => (&[DocState::Signed], Action::RegisterDocument, false),
+    }
+}
+
+/// Rows shown per group of the worklist (the newest; the heading gives the total).
+const WORK_ROWS: i64 = 100;
+
+/// Documents of an agency in some states, newest first (empty when not allowed).
+async fn of_agency(
+    s: &AppState,
+    caller: &Caller,
+    agency_id: AgencyId,
+    states: &[DocState],
+    limit: i64,
+) -> Result<Vec<DocumentRecord>, AppError> {
+    Ok(s.app
+        .documents_by_state(&caller.ctx, &StateQuery::new(agency_id, states, limit))
+        .await?
+        .items)
+}
+
 // ---------- /van-ban ----------
 
 pub struct GroupView {
     pub key: String,
     pub label: String,
     pub rows: Vec<DocRow>,
+    /// Documents in the group (rows shows the newest `WORK_ROWS`).
+    pub total: i64,
     pub overdue: usize,
+}
+
+impl GroupView {
+    /// More documents than rows shown.
+    pub fn more(&self) -> bool {
+        self.total > self.rows.len() as i64
+    }
 }
 
 #[derive(Template)]
@@ -273,29 +318,45 @@ async fn work(State(s): State<AppState>, caller: Caller, uri: Uri) -> Response {
     let actor = &caller.ctx.actor;
     let day = today(&s);
     let all = agencies_by_id(&s).await;
-    let docs = match s.app.documents_of_agency(&caller.ctx, agency_id, 500).await {
-        Ok(d) => d,
-        Err(e) => return error_page(&s, &caller, &e),
-    };
     let me = my_id(&caller);
-    let mut groups: Vec<GroupView> = GROUPS
-        .iter()
-        .map(|g| GroupView {
-            key: (*g).into(),
+    let path = all
+        .get(&agency_id)
+        .map(|a| a.path.clone())
+        .unwrap_or_default();
+    let mut groups: Vec<GroupView> = Vec::new();
+    for g in GROUPS {
+        let (states, action, mine) = group_query(g);
+        let mut gv = GroupView {
+            key: g.into(),
             label: t.s(&format!("doc.group.{g}")).into(),
             rows: vec![],
+            total: 0,
             overdue: 0,
-        })
-        .collect();
-    for r in &docs {
-        if let Some(g) = needs_me(actor, me, r)
-            && let Some(gv) = groups.iter_mut().find(|x| x.key == g)
-        {
-            if r.doc.is_overdue(day) {
-                gv.overdue += 1;
+        };
+        if allowed_on(actor, action, &path) && (!mine || me.is_some()) {
+            let mut q = StateQuery::new(agency_id, states, WORK_ROWS);
+            if mine && g == "to_handle" {
+                q.lead_person = me;
+            } else if mine {
+                q.created_by = me;
             }
-            gv.rows.push(doc_row(&t, r, day));
+            let page = match s.app.documents_by_state(&caller.ctx, &q).await {
+                Ok(p) => p,
+                Err(e) => return error_page(&s, &caller, &e),
+            };
+            gv.total = page.total;
+            for r in page
+                .items
+                .iter()
+                .filter(|r| needs_me(actor, me, r) == Some(g))
+            {
+                if r.doc.is_overdue(day) {
+                    gv.overdue += 1;
+                }
+                gv.rows.push(doc_row(&t, r, day));
+            }
         }
+        groups.push(gv);
     }
     let overdue = s
         .app
@@ -308,10 +369,6 @@ async fn work(State(s): State<AppState>, caller: Caller, uri: Uri) -> Response {
                 .map(|r| doc_row(&t, r, day))
                 .collect()
         })
-        .unwrap_or_default();
-    let path = all
-        .get(&agency_id)
-        .map(|a| a.path.clone())
         .unwrap_or_default();
     let p: MsgQ = query(&uri);
     let (csrf, cookie) = csrf_for(&s, &caller);
@@ -780,7 +837,7 @@ async fn inbox(State(s): State<AppState>, caller: Caller, uri: Uri) -> Response 
     };
     let t = Tr::new(caller.lang);
     let day = today(&s);
-    let docs = match s.app.documents_of_agency(&caller.ctx, agency_id, 500).await {
+    let docs = match of_agency(&s, &caller, agency_id, &[DocState::Arrived], 500).await {
         Ok(d) => d,
         Err(e) => return error_page(&s, &caller, &e),
     };
@@ -870,9 +927,12 @@ async fn draft_page(
             .then_with(|| vi_cmp(&a.fields.name, &b.fields.name))
     });
     let day = today(s);
-    let replies = s
-        .app
-        .documents_of_agency(&caller.ctx, agency_id, 500)
+    let open = [
+        DocState::Registered,
+        DocState::Assigned,
+        DocState::InProgress,
+    ];
+    let replies = of_agency(s, caller, agency_id, &open, 500)
         .await
         .unwrap_or_default()
         .into_iter()
@@ -1352,9 +1412,14 @@ async fn render_doc(
     }
     if acts.iter().any(|a| a == "link_reply" || a == "complete") {
         let day = today(s);
-        replies = s
-            .app
-            .documents_of_agency(&caller.ctx, rec.agency_id, 500)
+        let outgoing = [
+            DocState::Draft,
+            DocState::InReview,
+            DocState::AwaitingSignature,
+            DocState::Signed,
+            DocState::Issued,
+        ];
+        replies = of_agency(s, caller, rec.agency_id, &outgoing, 500)
             .await
             .unwrap_or_default()
             .into_iter()
