@@ -48,6 +48,10 @@ pub struct AppConfig {
     pub password_min_len: usize,
     /// Upload limits (per file, per dossier).
     pub file_limits: cqdt_domain::files::FileLimits,
+    /// Official identifiers of agencies outside the platform that receive documents over edXML
+    /// (the server fills it from `[exchange] peers`): issuing queues a `document.send` for
+    /// such a recipient too.
+    pub edxml_peers: Vec<String>,
 }
 
 impl Default for AppConfig {
@@ -62,6 +66,7 @@ impl Default for AppConfig {
             login_window_secs: 15 * 60,
             password_min_len: 8,
             file_limits: Default::default(),
+            edxml_peers: Vec::new(),
         }
     }
 }
@@ -85,6 +90,10 @@ pub struct App {
     /// [`documents::UnavailableSigner`], which refuses; the server puts the platform's signing
     /// service here (`with_signer`), tests a fake.
     pub signer: Arc<dyn documents::DocumentSigner>,
+    /// Packages and statuses posted by other systems (`/api/v1/edxml/…`). `App::new` starts
+    /// with [`documents::UnavailableEdxmlInbox`]; the server puts `cqdt-exchange`'s edXML node
+    /// here (`with_edxml_inbox`).
+    pub edxml_inbox: Arc<dyn documents::EdxmlInbox>,
 }
 
 /// Who asks, and from where: passed to every use case.
@@ -130,7 +139,14 @@ impl App {
             blobs: Arc::new(MemoryBlobs::default()),
             scanner: Arc::new(NoScan),
             signer: Arc::new(documents::UnavailableSigner),
+            edxml_inbox: Arc::new(documents::UnavailableEdxmlInbox),
         }
+    }
+
+    /// The same application with this inbound edXML handler.
+    pub fn with_edxml_inbox(mut self, inbox: Arc<dyn documents::EdxmlInbox>) -> Self {
+        self.edxml_inbox = inbox;
+        self
     }
 
     /// The same application with this document signer.

@@ -30,6 +30,7 @@ fn app(db: &TestDb) -> App {
         blobs: Arc::new(cqdt_app::MemoryBlobs::default()),
         scanner: Arc::new(cqdt_app::NoScan),
         signer: Arc::new(cqdt_app::documents::UnavailableSigner),
+        edxml_inbox: Arc::new(cqdt_app::documents::UnavailableEdxmlInbox),
     }
 }
 

@@ -131,6 +131,7 @@ async fn world(db: &TestDb) -> World {
         blobs: Arc::new(cqdt_app::MemoryBlobs::default()),
         scanner: Arc::new(cqdt_app::NoScan),
         signer: Arc::new(cqdt_app::documents::UnavailableSigner),
+        edxml_inbox: Arc::new(cqdt_app::documents::UnavailableEdxmlInbox),
     };
     app.seed_demo().await.unwrap();
     let cli = Ctx::cli();
