@@ -170,6 +170,7 @@ error_codes! {
     EdxmlCertificateUntrusted = ("edxml.certificate_untrusted", 422),
     EdxmlRecipientUnknown = ("edxml.recipient_unknown", 422),
     EdxmlDocumentUnknown = ("edxml.document_unknown", 422),
+    EdxmlBusinessUnsupported = ("edxml.business_unsupported", 422),
     EdxmlUnavailable = ("edxml.unavailable", 503),
     StorageConflict = ("storage.conflict", 409),
     StorageUnavailable = ("storage.unavailable", 503),

@@ -342,6 +342,14 @@ impl EdxmlNode {
         };
         let from = pkg.header.from.organ_id.clone();
         self.check_signer(app, &from, &subject).await?;
+        // Revoke, update and replace (BussinessDocType 1–3) are not handled yet: refused
+        // rather than registered as a new document.
+        if let Some(b) = &pkg.trace.bussiness
+            && b.doc_type != cqdt_edxml::BussinessDocType::New
+        {
+            return Err(AppError::new(ErrorCode::EdxmlBusinessUnsupported)
+                .with_detail(format!("BussinessDocType {}", b.doc_type.code())));
+        }
         let ctx = Ctx::cli();
         let eid = pkg.header.document_id.clone();
         // The sender's document, when the sender is on the platform.

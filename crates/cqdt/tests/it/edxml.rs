@@ -202,6 +202,21 @@ async fn packages_over_http_are_authenticated_verified_and_registered() {
         .await;
         problem(r, 422, "edxml.certificate_untrusted").await;
         let _ = std::fs::remove_dir_all(&dir);
+        // A revocation (Bussiness type 1): not supported, refused, nothing stored.
+        let mut revoke = package("17", "Thu hồi công văn");
+        revoke.trace.bussiness = Some(cqdt_edxml::Bussiness {
+            document_id: eid.clone(),
+            doc_type: cqdt_edxml::BussinessDocType::Revoke,
+            ..Default::default()
+        });
+        let r = post(
+            &t,
+            "/api/v1/edxml/packages",
+            &signed(&t.signing, &revoke),
+            EDXML_PEER_SECRET,
+        )
+        .await;
+        problem(r, 422, "edxml.business_unsupported").await;
         // Not signed at all.
         let r = post(
             &t,
