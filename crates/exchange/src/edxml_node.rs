@@ -719,6 +719,20 @@ impl EdxmlInbox for EdxmlNode {
             .iter()
             .map(|p| (p.system_id.as_str(), p.secret.as_slice()))
             .collect();
+        // An unknown system is told so (401) before the other headers' formats are looked at:
+        // a stranger learns nothing more, and a request the OpenAPI document allows is never
+        // refused as malformed only because its timestamp or signature is not ours.
+        let claimed = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(crate::edxml_transport::HEADER_SYSTEM_ID))
+            .map(|(_, v)| v.as_str());
+        if let Some(id) = claimed
+            && !secrets.contains_key(id)
+        {
+            return Err(transport_error(&TransportError::UnknownSystem(
+                id.chars().take(64).collect(),
+            )));
+        }
         let now = app.now_us();
         let system = verify_request(
             &map,

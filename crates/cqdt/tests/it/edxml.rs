@@ -165,6 +165,19 @@ async fn packages_over_http_are_authenticated_verified_and_registered() {
             .await
             .unwrap();
         problem(r, 400, "exchange.header_malformed").await;
+        // An unknown system with headers in no format at all: 401, not 400 (the fuzzer's
+        // schema-valid requests are refused as unauthenticated, not as malformed).
+        let r = TestApp::client()
+            .post(t.url("/api/v1/edxml/packages"))
+            .header("content-type", "application/xml")
+            .header("x-system-id", "ai-do")
+            .header("x-timestamp", "hôm qua".replace('ô', "o"))
+            .header("x-signature", "0")
+            .body(bytes.clone())
+            .send()
+            .await
+            .unwrap();
+        problem(r, 401, "exchange.system_unknown").await;
 
         // Tampered after signing (correct HMAC over the tampered bytes): 422, nothing stored.
         let p2 = package("16", "Về việc phòng chống bão lũ");

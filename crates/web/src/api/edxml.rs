@@ -51,7 +51,8 @@ impl From<EdxmlReceipt> for EdxmlReceiptDto {
     }
 }
 
-/// The request headers the signature covers, lower-case names.
+/// The request headers the signature covers, lower-case names (values not text are kept,
+/// lossily: they then fail the signature check rather than look absent).
 fn signing_headers(h: &HeaderMap) -> Vec<(String, String)> {
     h.iter()
         .filter(|(k, _)| {
@@ -60,7 +61,12 @@ fn signing_headers(h: &HeaderMap) -> Vec<(String, String)> {
                 "x-system-id" | "x-timestamp" | "x-signature" | "content-type"
             )
         })
-        .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect()
 }
 
