@@ -48,6 +48,10 @@ pub struct AppConfig {
     pub password_min_len: usize,
     /// Upload limits (per file, per dossier).
     pub file_limits: cqdt_domain::files::FileLimits,
+    /// Official identifiers of agencies outside the platform that receive documents over edXML
+    /// (the server fills it from `[exchange] peers`): issuing queues a `document.send` for
+    /// such a recipient too.
+    pub edxml_peers: Vec<String>,
 }
 
 impl Default for AppConfig {
@@ -62,6 +66,7 @@ impl Default for AppConfig {
             login_window_secs: 15 * 60,
             password_min_len: 8,
             file_limits: Default::default(),
+            edxml_peers: Vec::new(),
         }
     }
 }
@@ -88,6 +93,10 @@ pub struct App {
     /// Reads the text of documents' files for search. `App::new` starts with
     /// [`documents::NoText`]; the server puts the PDF reader here (`with_text_extractor`).
     pub text: Arc<dyn documents::TextExtractor>,
+    /// Packages and statuses posted by other systems (`/api/v1/edxml/…`). `App::new` starts
+    /// with [`documents::UnavailableEdxmlInbox`]; the server puts `cqdt-exchange`'s edXML node
+    /// here (`with_edxml_inbox`).
+    pub edxml_inbox: Arc<dyn documents::EdxmlInbox>,
 }
 
 /// Who asks, and from where: passed to every use case.
@@ -134,12 +143,19 @@ impl App {
             scanner: Arc::new(NoScan),
             signer: Arc::new(documents::UnavailableSigner),
             text: Arc::new(documents::NoText),
+            edxml_inbox: Arc::new(documents::UnavailableEdxmlInbox),
         }
     }
 
     /// The same application with this reader of files' text (for document search).
     pub fn with_text_extractor(mut self, text: Arc<dyn documents::TextExtractor>) -> Self {
         self.text = text;
+        self
+    }
+
+    /// The same application with this inbound edXML handler.
+    pub fn with_edxml_inbox(mut self, inbox: Arc<dyn documents::EdxmlInbox>) -> Self {
+        self.edxml_inbox = inbox;
         self
     }
 

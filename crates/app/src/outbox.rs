@@ -37,7 +37,18 @@ pub struct Notification {
     pub vars: BTreeMap<String, String>,
 }
 
+/// A delivery error that retrying cannot fix (the peer refused the message and will refuse it
+/// again): the dispatcher marks the row failed at once, keeping the reason, instead of retrying.
+/// Build it with [`permanent`].
+pub const PERMANENT_PREFIX: &str = "permanent: ";
+
+/// `reason` marked as a permanent failure (see [`PERMANENT_PREFIX`]).
+pub fn permanent(reason: impl std::fmt::Display) -> String {
+    format!("{PERMANENT_PREFIX}{reason}")
+}
+
 /// Delivers one outbox message (e-mail, SMS gateway, bus…). Must be idempotent per key.
+/// An `Err` is retried with backoff, unless it starts with [`PERMANENT_PREFIX`].
 #[async_trait]
 pub trait Deliverer: Send + Sync {
     async fn deliver(&self, msg: &OutboxMessage) -> Result<(), String>;
@@ -90,7 +101,7 @@ impl App {
                     self.store.outbox_delivered(&msg.id, self.now_us()).await?;
                     report.delivered += 1;
                 }
-                Err(e) if msg.attempts >= MAX_ATTEMPTS => {
+                Err(e) if msg.attempts >= MAX_ATTEMPTS || e.starts_with(PERMANENT_PREFIX) => {
                     tracing::error!(key = %msg.idempotency_key, error = %e, "outbox message given up");
                     self.store
                         .outbox_failed(&msg.id, &e, None, self.now_us())

@@ -483,7 +483,9 @@ fn print_accounts(accounts: &[cqdt_app::demo::DemoAccount]) {
 
 async fn serve(config: Config, zero_config: bool) -> Result<(), String> {
     let started = Instant::now();
-    let app = server::open_app(&config).await.map_err(|e| explain(&e))?;
+    let (app, edxml) = server::open_app_with_exchange(&config)
+        .await
+        .map_err(|e| explain(&e))?;
     let mut demo = Vec::new();
     if zero_config && app.store.users_count().await.map_err(|e| explain(&e))? == 0 {
         demo = app.seed_demo().await.map_err(|e| explain(&e))?;
@@ -510,11 +512,18 @@ async fn serve(config: Config, zero_config: bool) -> Result<(), String> {
         Some(server::spawn_dispatcher(
             app.clone(),
             &config.notifications,
+            Some(edxml.clone()),
             dispatcher_stop.clone(),
         )?)
     } else {
         None
     };
+    let poller = server::spawn_edxml_poller(
+        app.clone(),
+        edxml,
+        std::time::Duration::from_millis(config.exchange.poll_interval_ms.max(100)),
+        dispatcher_stop.clone(),
+    );
     let running = server::start(app, server::web_config(&config), listener)
         .await
         .map_err(|e| e.to_string())?;
@@ -548,6 +557,9 @@ async fn serve(config: Config, zero_config: bool) -> Result<(), String> {
         // The dispatcher finishes the message in hand; anything not marked delivered is sent
         // again after a restart (at least once), and receivers drop repeats by key.
         let _ = tokio::time::timeout(std::time::Duration::from_secs(5), d).await;
+    }
+    if let Some(p) = poller {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), p).await;
     }
     match stopped {
         Ok(r) => r.map_err(|e| e.to_string()),

@@ -28,7 +28,62 @@ pub struct Config {
     pub notifications: NotificationsConfig,
     pub files: FilesConfig,
     pub signing: SigningConfig,
+    pub exchange: ExchangeConfig,
     pub log: LogConfig,
+}
+
+/// Electronic document exchange (edXML, QCVN 102:2016) with document systems outside the
+/// platform. Agencies on the platform exchange signed edXML among themselves without any of
+/// this; peers, folders and the system id concern the outside world.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExchangeConfig {
+    /// This system's id in the `X-System-Id` header of the requests it sends.
+    pub system_id: String,
+    /// `PromulgationInfo/Place` of the packages sent.
+    pub place: String,
+    /// Packages for peers without a URL are written to this folder ("" : none).
+    pub export_dir: String,
+    /// Packages and status messages dropped in this folder are imported ("": no poller);
+    /// handled files move to `processed/` or `failed/` (with the reason).
+    pub inbox_dir: String,
+    /// How often the inbox folder is read, in milliseconds.
+    pub poll_interval_ms: u64,
+    /// Timeout of one HTTP request to a peer, in seconds.
+    pub timeout_secs: u64,
+    pub peers: Vec<ExchangePeer>,
+}
+
+impl Default for ExchangeConfig {
+    fn default() -> Self {
+        ExchangeConfig {
+            system_id: "cqdt-tayninh".into(),
+            place: "Tây Ninh".into(),
+            export_dir: String::new(),
+            inbox_dir: String::new(),
+            poll_interval_ms: 5000,
+            timeout_secs: 30,
+            peers: Vec::new(),
+        }
+    }
+}
+
+/// Another document system.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExchangePeer {
+    /// Name, for logs and the package's `ToPlaces`.
+    pub name: String,
+    /// Official identifiers (mã định danh) of the agencies it serves: documents issued to
+    /// them go to this peer.
+    pub identifiers: Vec<String>,
+    /// Base URL of its edXML endpoints (`{url}/packages`, `{url}/status`); "": export to
+    /// `export_dir` instead.
+    pub url: String,
+    /// The peer's system id (the `X-System-Id` of its requests to us).
+    pub system_id: String,
+    /// The secret shared with the peer (HMAC of requests both ways).
+    pub secret: Secret,
 }
 
 /// Digital signatures on issued documents: where the keys and certificates are kept.
@@ -240,6 +295,7 @@ impl SecurityConfig {
             login_window_secs: self.login_window_secs,
             password_min_len: self.password_min_len,
             file_limits: Default::default(),
+            edxml_peers: Vec::new(),
         }
     }
 }
@@ -369,6 +425,28 @@ keys_dir = ""
 # Passphrase of the key files; set it in production (CQDT__SIGNING__PASSPHRASE).
 passphrase = ""
 
+[exchange]
+# Electronic document exchange (edXML) with document systems outside the platform (agencies on
+# the platform exchange signed edXML among themselves without any of this).
+# This system's id in the X-System-Id header of the requests it sends.
+system_id = "cqdt-tayninh"
+# PromulgationInfo/Place of the packages sent.
+place = "Tây Ninh"
+# Packages for peers without a URL are written here ("": none).
+export_dir = ""
+# Packages and status messages dropped here are imported every poll_interval_ms ("": no poller).
+inbox_dir = ""
+poll_interval_ms = 5000
+timeout_secs = 30
+# One [[exchange.peers]] per system, e.g.:
+# [[exchange.peers]]
+# name = "Trục liên thông văn bản quốc gia"
+# identifiers = ["000.00.00.G16"]
+# url = "https://peer.example.gov.vn/api/v1/edxml"   # "" : export to export_dir
+# system_id = "peer-system"                         # the X-System-Id of its requests
+# secret = "…"                                      # shared; CQDT__EXCHANGE__… is awkward for lists
+peers = []
+
 [log]
 # "text" or "json" (one JSON object a line).
 format = "text"
@@ -391,6 +469,20 @@ mod tests {
         assert!(e.contains("urll"), "{e}");
         let e = from_toml("[serverr]\n").unwrap_err();
         assert!(e.contains("serverr"), "{e}");
+    }
+
+    #[test]
+    fn exchange_peers_load_and_their_secrets_are_redacted() {
+        let c = from_toml(
+            "[exchange]\ninbox_dir = \"/srv/inbox\"\n[[exchange.peers]]\nname = \"Bộ Y tế\"\nidentifiers = [\"000.00.00.G16\"]\nurl = \"https://x.example/api/v1/edxml\"\nsystem_id = \"byt\"\nsecret = \"b1m4t\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.exchange.peers.len(), 1);
+        assert_eq!(c.exchange.peers[0].identifiers, vec!["000.00.00.G16"]);
+        assert_eq!(c.exchange.inbox_dir, "/srv/inbox");
+        let dbg = format!("{c:?}");
+        assert!(!dbg.contains("b1m4t"), "{dbg}");
+        assert!(from_toml("[[exchange.peers]]\nsecrett = \"x\"\n").is_err());
     }
 
     #[test]

@@ -47,6 +47,39 @@ fn configured_or_beside_database(
 
 /// Open the store the configuration names (creating the SQLite folder) and migrate it.
 pub async fn open_app(config: &Config) -> Result<App, AppError> {
+    Ok(open_app_with_exchange(config).await?.0)
+}
+
+/// The edXML node's settings from `[exchange]`.
+pub fn edxml_settings(config: &Config) -> cqdt_exchange::edxml_node::EdxmlSettings {
+    let x = &config.exchange;
+    let dir = |d: &str| (!d.trim().is_empty()).then(|| std::path::PathBuf::from(d));
+    cqdt_exchange::edxml_node::EdxmlSettings {
+        system_id: x.system_id.clone(),
+        place: x.place.clone(),
+        export_dir: dir(&x.export_dir),
+        inbox_dir: dir(&x.inbox_dir),
+        timeout: std::time::Duration::from_secs(x.timeout_secs.max(1)),
+        peers: x
+            .peers
+            .iter()
+            .map(|p| cqdt_exchange::edxml_node::Peer {
+                identifiers: p.identifiers.clone(),
+                name: p.name.clone(),
+                url: p.url.clone(),
+                system_id: p.system_id.clone(),
+                secret: p.secret.0.as_bytes().to_vec(),
+            })
+            .collect(),
+        ..Default::default()
+    }
+}
+
+/// [`open_app`], and the edXML node the app's inbound endpoints use (the dispatcher and the
+/// folder poller need it too).
+pub async fn open_app_with_exchange(
+    config: &Config,
+) -> Result<(App, Arc<cqdt_exchange::edxml_node::EdxmlNode>), AppError> {
     let url = &config.database.url.0;
     let files_dir = files_dir(config);
     let keys_dir = keys_dir(config);
@@ -72,6 +105,12 @@ pub async fn open_app(config: &Config) -> Result<App, AppError> {
     .await?;
     let mut app_config = config.security.app_config();
     app_config.file_limits = config.files.limits();
+    app_config.edxml_peers = config
+        .exchange
+        .peers
+        .iter()
+        .flat_map(|p| p.identifiers.iter().cloned())
+        .collect();
     let blobs = cqdt_store::FsBlobs::open(&files_dir)?;
     let scanner: Arc<dyn cqdt_app::Scanner> =
         match cqdt_exchange::scan::CommandScanner::new(&config.files.scan_command) {
@@ -97,11 +136,18 @@ pub async fn open_app(config: &Config) -> Result<App, AppError> {
                 AppError::new(cqdt_domain::ErrorCode::StorageUnavailable)
                     .with_detail(format!("signing: {e}"))
             })?;
-    Ok(
-        app.with_signer(Arc::new(cqdt_exchange::signing::DocumentSigning(Arc::new(
-            signing,
-        )))),
-    )
+    let signing = Arc::new(signing);
+    let node = Arc::new(
+        cqdt_exchange::edxml_node::EdxmlNode::new(signing.clone(), edxml_settings(config))
+            .map_err(|e| {
+                AppError::new(cqdt_domain::ErrorCode::EdxmlUnavailable)
+                    .with_detail(format!("[exchange]: {e}"))
+            })?,
+    );
+    let app = app
+        .with_signer(Arc::new(cqdt_exchange::signing::DocumentSigning(signing)))
+        .with_edxml_inbox(node.clone());
+    Ok((app, node))
 }
 
 /// The key files' passphrase when `signing.passphrase` is not set: fine for the demo's test
@@ -166,9 +212,12 @@ pub async fn start(app: App, web: WebConfig, listener: TcpListener) -> std::io::
 }
 
 /// The outbox dispatcher: delivers due messages every `interval` until `stop` turns true.
+/// Documents go as signed edXML through `edxml` (the server's way); without it, the app's
+/// package is handed over directly (no signature on the package).
 pub fn spawn_dispatcher(
     app: App,
     notifications: &crate::config::NotificationsConfig,
+    edxml: Option<Arc<cqdt_exchange::edxml_node::EdxmlNode>>,
     stop: Arc<AtomicBool>,
 ) -> Result<tokio::task::JoinHandle<()>, String> {
     let smtp = if notifications.smtp_url.trim().is_empty() {
@@ -184,22 +233,41 @@ pub fn spawn_dispatcher(
     };
     let notify =
         cqdt_exchange::NotificationDeliverer::new(app.store.clone(), app.clock.clone(), smtp)?;
-    let documents = cqdt_exchange::documents::DocumentDeliverer::new(app.clone());
+    let documents: Arc<dyn cqdt_app::outbox::Deliverer> = Arc::new(match edxml {
+        Some(node) => cqdt_exchange::documents::DocumentDeliverer::with_edxml(app.clone(), node),
+        None => cqdt_exchange::documents::DocumentDeliverer::new(app.clone()),
+    });
     let deliverer = cqdt_exchange::documents::ByTopic::new(vec![
         (cqdt_app::outbox::TOPIC_NOTIFY, Arc::new(notify)),
-        (cqdt_app::documents::TOPIC_SEND, Arc::new(documents)),
-        (
-            cqdt_app::documents::TOPIC_STATUS,
-            Arc::new(cqdt_exchange::documents::DocumentDeliverer::new(
-                app.clone(),
-            )),
-        ),
+        (cqdt_app::documents::TOPIC_SEND, documents.clone()),
+        (cqdt_app::documents::TOPIC_STATUS, documents),
     ]);
     let interval = std::time::Duration::from_millis(notifications.dispatch_interval_ms.max(50));
     Ok(tokio::spawn(async move {
         while !stop.load(Ordering::SeqCst) {
             if let Err(e) = app.dispatch_all(&deliverer).await {
                 tracing::warn!(error = %e, "outbox dispatch failed; will retry");
+            }
+            tokio::time::sleep(interval).await;
+        }
+    }))
+}
+
+/// The edXML inbox folder poller (when `[exchange] inbox_dir` is set): imports packages and
+/// status messages every `interval` until `stop` turns true. One poller per folder.
+pub fn spawn_edxml_poller(
+    app: App,
+    node: Arc<cqdt_exchange::edxml_node::EdxmlNode>,
+    interval: std::time::Duration,
+    stop: Arc<AtomicBool>,
+) -> Option<tokio::task::JoinHandle<()>> {
+    node.settings().inbox_dir.as_ref()?;
+    Some(tokio::spawn(async move {
+        while !stop.load(Ordering::SeqCst) {
+            match node.poll_folder_once(&app, 50).await {
+                Ok((0, 0)) => {}
+                Ok((ok, failed)) => tracing::info!(ok, failed, "edXML inbox folder read"),
+                Err(e) => tracing::warn!(error = %e, "edXML inbox folder unreadable; will retry"),
             }
             tokio::time::sleep(interval).await;
         }

@@ -12,6 +12,7 @@
 //! Recipients outside the platform (no agency id) go through the edXML transport instead; until
 //! one is configured such a row is reported as failed and retried, never dropped.
 
+use crate::edxml_node::EdxmlNode;
 use async_trait::async_trait;
 use cqdt_app::documents::{StatusReport, TOPIC_SEND, TOPIC_STATUS};
 use cqdt_app::outbox::Deliverer;
@@ -39,20 +40,39 @@ struct StatusPayload {
     description: Option<String>,
 }
 
-/// Delivers `document.send` and `document.status` rows within the platform.
+/// Delivers `document.send` and `document.status` rows: as signed edXML through an
+/// [`EdxmlNode`] (the server's way), or, without one, by handing the app's package directly
+/// (tests of the use cases).
 pub struct DocumentDeliverer {
     app: App,
+    edxml: Option<Arc<EdxmlNode>>,
 }
 
 impl DocumentDeliverer {
+    /// Direct delivery within the platform (no edXML, no signature on the package).
     pub fn new(app: App) -> Self {
-        DocumentDeliverer { app }
+        DocumentDeliverer { app, edxml: None }
+    }
+
+    /// Delivery as signed edXML: build → sign → bytes → verify → parse, or to a peer.
+    pub fn with_edxml(app: App, node: Arc<EdxmlNode>) -> Self {
+        DocumentDeliverer {
+            app,
+            edxml: Some(node),
+        }
     }
 }
 
 #[async_trait]
 impl Deliverer for DocumentDeliverer {
     async fn deliver(&self, msg: &OutboxMessage) -> Result<(), String> {
+        if let Some(node) = &self.edxml {
+            return match msg.topic.as_str() {
+                TOPIC_SEND => node.deliver_send(&self.app, &msg.payload).await,
+                TOPIC_STATUS => node.deliver_status(&self.app, &msg.payload).await,
+                other => Err(format!("no deliverer for topic {other}")),
+            };
+        }
         let ctx = Ctx::cli();
         match msg.topic.as_str() {
             TOPIC_SEND => {

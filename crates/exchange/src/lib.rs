@@ -9,6 +9,8 @@
 //! (`cqdt_app::outbox::Deliverer`) and is idempotent per outbox key.
 
 pub mod documents;
+pub mod edxml_map;
+pub mod edxml_node;
 pub mod edxml_transport;
 mod fsutil;
 pub mod pdf_text;

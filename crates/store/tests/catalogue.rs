@@ -28,6 +28,7 @@ fn app(db: &TestDb) -> App {
         scanner: Arc::new(cqdt_app::NoScan),
         signer: Arc::new(cqdt_app::documents::UnavailableSigner),
         text: Arc::new(cqdt_app::documents::NoText),
+        edxml_inbox: Arc::new(cqdt_app::documents::UnavailableEdxmlInbox),
     }
 }
 

@@ -173,6 +173,7 @@ async fn world(db: &TestDb) -> World {
         scanner: Arc::new(cqdt_app::NoScan),
         signer: Arc::new(FakeSigner),
         text: Arc::new(cqdt_app::documents::NoText),
+        edxml_inbox: Arc::new(cqdt_app::documents::UnavailableEdxmlInbox),
     };
     app.seed_demo().await.unwrap();
     let cli = Ctx::cli();
@@ -415,7 +416,16 @@ async fn whole_path_from_paper_to_the_receivers_register() {
             .await
             .unwrap();
         assert_eq!(package.number, "01/QĐ-UBND");
-        assert_eq!(package.files.len(), 1);
+        // The current main file and the latest signer's and agency's signatures over it.
+        let kinds: Vec<DocFileKind> = package.files.iter().map(|f| f.kind).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                DocFileKind::Main,
+                DocFileKind::SignerSignature,
+                DocFileKind::AgencySignature
+            ]
+        );
         assert_eq!(
             package.files[0].bytes,
             pdf("bản 2"),
@@ -1255,6 +1265,297 @@ async fn search_finds_words_inside_pdfs() {
             cqdt_exchange::pdf_text::PdfText::default().extract("pdf", &pdf("x")),
             None
         );
+/// A real signing service (its own test CA in a fresh folder, on the world's clock) and the
+/// edXML node over it, with one peer served by folder export.
+fn edxml_node(
+    w: &World,
+    name: &str,
+) -> (
+    Arc<cqdt_exchange::edxml_node::EdxmlNode>,
+    Arc<cqdt_exchange::signing::SigningService>,
+    std::path::PathBuf,
+) {
+    let dir = std::env::temp_dir().join(format!(
+        "cqdt-edxml-{name}-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let signing = Arc::new(
+        cqdt_exchange::signing::SigningService::new(
+            dir.join("keys"),
+            "test-keys",
+            w.app.clock.clone(),
+        )
+        .unwrap(),
+    );
+    let settings = cqdt_exchange::edxml_node::EdxmlSettings {
+        export_dir: Some(dir.join("export")),
+        inbox_dir: Some(dir.join("inbox")),
+        peers: vec![cqdt_exchange::edxml_node::Peer {
+            identifiers: vec!["000.00.00.G16".into()],
+            name: "Bộ Y tế".into(),
+            url: String::new(),
+            system_id: "byt".into(),
+            secret: b"bi-mat-chung".to_vec(),
+        }],
+        ..Default::default()
+    };
+    let node =
+        Arc::new(cqdt_exchange::edxml_node::EdxmlNode::new(signing.clone(), settings).unwrap());
+    (node, signing, dir)
+}
+
+fn xmlsec1_verify(ca_pem: &str, file: &std::path::Path, at: NaiveDateTime) -> Option<bool> {
+    if std::process::Command::new("xmlsec1")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: xmlsec1 not installed");
+        return None;
+    }
+    let ca = file.with_extension("ca.pem");
+    std::fs::write(&ca, ca_pem).unwrap();
+    // The certificates were made on the test's clock: verify at that time.
+    let out = std::process::Command::new("xmlsec1")
+        .args(["--verify", "--verification-time"])
+        .arg(at.format("%Y-%m-%d %H:%M:%S").to_string())
+        .arg("--trusted-pem")
+        .arg(&ca)
+        .arg(file)
+        .output()
+        .unwrap();
+    eprintln!(
+        "xmlsec1 --verify: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(out.status.success())
+}
+
+/// On-platform exchange through signed edXML: the deliverer builds the package, signs it with
+/// the sending agency's key, and the receiver's side verifies it against the test CA, parses
+/// it and registers it (subject, number, main file and both `.p7s` travel); statuses 01 and
+/// 03 come back as signed status messages. The same signed package delivered twice stores one
+/// document; a tampered copy or one signed by an untrusted CA is refused; a recipient served by
+/// a peer without URL gets the package in the export folder, which `xmlsec1` verifies; the
+/// inbox folder poller imports a package and moves a bad one to `failed/`.
+#[tokio::test]
+async fn edxml_exchange_through_the_deliverer() {
+    use cqdt_app::documents::{TOPIC_SEND, TOPIC_STATUS};
+    use cqdt_domain::document::Direction;
+    use cqdt_exchange::documents::{ByTopic, DocumentDeliverer};
+    for db in each("documents_edxml").await {
+        let w = world(&db).await;
+        let (node, signing, dir) = edxml_node(&w, db.backend);
+        // The app must know the peer's identifier to queue a send row for it.
+        let mut config = (*w.app.config).clone();
+        config.edxml_peers = node.peer_identifiers();
+        let mut app = w.app.clone();
+        app.config = Arc::new(config);
+        let app = &app;
+        struct Sink;
+        #[async_trait::async_trait]
+        impl cqdt_app::outbox::Deliverer for Sink {
+            async fn deliver(&self, _: &cqdt_app::store::OutboxMessage) -> Result<(), String> {
+                Ok(())
+            }
+        }
+        let documents = Arc::new(DocumentDeliverer::with_edxml(app.clone(), node.clone()));
+        let deliverer = ByTopic::new(vec![
+            (cqdt_app::outbox::TOPIC_NOTIFY, Arc::new(Sink)),
+            (TOPIC_SEND, documents.clone()),
+            (TOPIC_STATUS, documents),
+        ]);
+        app.dispatch_all(&deliverer).await.unwrap();
+        let mut input = w.draft("cong_van", "Về việc liên thông văn bản điện tử edXML");
+        input.urgency = Urgency::Urgent;
+        input.attachments = vec![Upload::of_kind(
+            cqdt_domain::files::FileKind::Working,
+            "phu-luc.pdf",
+            pdf("phụ lục"),
+        )];
+        input.recipients = vec![
+            RecipientInput::Agency(w.city.id),
+            RecipientInput::External {
+                name: "Bộ Y tế".into(),
+                identifier: Some("000.00.00.G16".into()),
+            },
+        ];
+        let id = w.signed(input).await;
+        let out = app.document_issue(&w.clerk, id, &FakeSigner).await.unwrap();
+        let eid = out.edxml_document_id.clone().unwrap();
+        let r = app.dispatch_all(&deliverer).await.unwrap();
+        // Two sends (city, peer by export) and the city's status 01.
+        assert_eq!(
+            (r.delivered, r.retried, r.dead),
+            (3, 0, 0),
+            "{}",
+            db.backend
+        );
+        let got = app
+            .store
+            .document_by_edxml(Direction::Incoming, Some(w.city.id), &eid)
+            .await
+            .unwrap()
+            .expect("arrived in the city's inbox");
+        assert_eq!(got.doc.state, DocState::Arrived);
+        assert_eq!(got.doc.fields.subject, out.doc.fields.subject);
+        assert_eq!(got.doc.fields.type_code, "cong_van");
+        assert_eq!(got.doc.fields.urgency, Urgency::Urgent);
+        assert_eq!(got.source_document_id, Some(out.id));
+        let inc = got.doc.incoming.as_ref().unwrap();
+        assert_eq!(
+            inc.sender_number.as_deref(),
+            Some(World::number(&out).as_str())
+        );
+        assert_eq!(inc.sender.identifier.as_deref(), Some("000.00.00.H53"));
+        let files = app.store.document_files(got.id).await.unwrap();
+        let mut kinds: Vec<(DocFileKind, String)> =
+            files.iter().map(|f| (f.kind, f.name.clone())).collect();
+        kinds.sort_by_key(|(k, n)| (k.as_str(), n.clone()));
+        assert_eq!(
+            kinds,
+            vec![
+                (
+                    DocFileKind::AgencySignature,
+                    "van-ban.pdf.agency.p7s".into()
+                ),
+                (DocFileKind::Attachment, "phu-luc.pdf".into()),
+                (DocFileKind::Main, "van-ban.pdf".into()),
+                (
+                    DocFileKind::SignerSignature,
+                    "van-ban.pdf.signer.p7s".into()
+                ),
+            ],
+            "{}",
+            db.backend
+        );
+        // The receiver registers: status 03 goes back as a signed status message.
+        app.document_register_arrived(&w.city_clerk, got.id, None)
+            .await
+            .unwrap();
+        assert_eq!(app.dispatch_all(&deliverer).await.unwrap().delivered, 1);
+        let statuses: Vec<Option<EdxmlStatus>> = app
+            .store
+            .document_events(out.id)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|(_, e)| e.kind == EventKind::StatusReceived)
+            .map(|(_, e)| e.status)
+            .collect();
+        assert_eq!(
+            statuses,
+            vec![Some(EdxmlStatus::Arrived), Some(EdxmlStatus::Registered)],
+            "{}",
+            db.backend
+        );
+
+        // The package as the sender writes it: delivered twice, one document.
+        let bytes = node
+            .package_for_agency(app, out.id, w.city.id)
+            .await
+            .unwrap();
+        let first = node.receive_package(app, &bytes, None).await.unwrap();
+        assert!(first.duplicate, "already delivered by the outbox");
+        assert_eq!(first.document_id, got.id);
+        let again = node.receive_package(app, &bytes, None).await.unwrap();
+        assert_eq!(again.document_id, got.id);
+        assert!(again.duplicate);
+        // A new document would have a fresh id: both answers name the one delivered.
+        // Tampered: one letter of the subject changed.
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        let tampered = text.replacen("liên thông", "liên thôNg", 1);
+        assert_ne!(tampered, text);
+        let e = node
+            .receive_package(app, tampered.as_bytes(), None)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::EdxmlSignatureInvalid, "{e:?}");
+        // Signed by another CA's key (a second signing service): untrusted.
+        let (other, _, _) = edxml_node(&w, "other");
+        let foreign = other
+            .package_for_agency(app, out.id, w.city.id)
+            .await
+            .unwrap();
+        let e = node.receive_package(app, &foreign, None).await.unwrap_err();
+        assert_eq!(e.code, ErrorCode::EdxmlCertificateUntrusted, "{e:?}");
+
+        // The peer's package, exported, verified by xmlsec1 against the test CA.
+        let exported: Vec<_> = std::fs::read_dir(dir.join("export"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(exported.len(), 1, "{exported:?}");
+        let ca_pem =
+            cqdt_exchange::sign::certificate_pem(&signing.ca_certificate().unwrap()).unwrap();
+        let now = local(2024, 3, 4, 8, 0);
+        if let Some(ok) = xmlsec1_verify(&ca_pem, &exported[0], now) {
+            assert!(ok, "xmlsec1 refused the exported package");
+            let bad = dir.join("tampered.edxml");
+            std::fs::write(&bad, tampered.as_bytes()).unwrap();
+            assert_eq!(xmlsec1_verify(&ca_pem, &bad, now), Some(false));
+        }
+        let peer_pkg =
+            cqdt_edxml::Package::from_xml(&std::fs::read(&exported[0]).unwrap()).unwrap();
+        assert_eq!(peer_pkg.header.to[0].organ_id, "000.00.00.G16");
+        assert_eq!(peer_pkg.header.document_id, eid);
+        assert_eq!(peer_pkg.attachments.len(), 4);
+
+        // The inbox folder: a good package (to the city, fresh from another document) and a
+        // hostile file.
+        let mut input = w.draft("cong_van", "Văn bản qua thư mục liên thông");
+        input.recipients = vec![RecipientInput::External {
+            name: "UBND thành phố".into(),
+            identifier: Some("000.00.20.H53".into()),
+        }];
+        let second = w.issued(input).await;
+        let inbox = dir.join("inbox");
+        std::fs::create_dir_all(&inbox).unwrap();
+        let pkg2 = {
+            // Address the signed package to the city by building it for the city directly.
+            let rp = app
+                .document_package_external(&Ctx::cli(), second.id, "000.00.20.H53")
+                .await
+                .unwrap();
+            let p = cqdt_exchange::edxml_map::to_package(
+                &rp,
+                cqdt_exchange::edxml_map::organization("000.00.20.H53", "UBND thành phố"),
+                "Tây Ninh",
+                now,
+            );
+            let signer = signing
+                .agency_xml_signer(&cqdt_exchange::signing::SigningAgency {
+                    id: w.province.id.to_string(),
+                    name: w.province.fields.name.clone(),
+                    official_id: Some("000.00.00.H53".into()),
+                })
+                .unwrap();
+            p.to_signed_xml(signer.as_ref()).unwrap()
+        };
+        std::fs::write(inbox.join("a.edxml"), &pkg2).unwrap();
+        std::fs::write(
+            inbox.join("b.edxml"),
+            b"<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY a \"aaaa\">]><x>&a;</x>",
+        )
+        .unwrap();
+        let (ok, failed) = node.poll_folder_once(app, 10).await.unwrap();
+        assert_eq!((ok, failed), (1, 1), "{}", db.backend);
+        assert!(inbox.join("processed/a.edxml").exists());
+        let reason = std::fs::read_to_string(inbox.join("failed/b.edxml.reason.txt")).unwrap();
+        assert!(reason.contains("edxml.malformed"), "{reason}");
+        let arrived = app
+            .store
+            .document_by_edxml(
+                Direction::Incoming,
+                Some(w.city.id),
+                second.edxml_document_id.as_deref().unwrap(),
+            )
+            .await
+            .unwrap()
+            .expect("imported from the folder");
+        assert_eq!(arrived.doc.fields.subject, "Văn bản qua thư mục liên thông");
+        let _ = std::fs::remove_dir_all(&dir);
         db.cleanup().await;
     }
 }

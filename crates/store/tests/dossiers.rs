@@ -132,6 +132,7 @@ async fn world(db: &TestDb) -> World {
         scanner: Arc::new(cqdt_app::NoScan),
         signer: Arc::new(cqdt_app::documents::UnavailableSigner),
         text: Arc::new(cqdt_app::documents::NoText),
+        edxml_inbox: Arc::new(cqdt_app::documents::UnavailableEdxmlInbox),
     };
     app.seed_demo().await.unwrap();
     let cli = Ctx::cli();

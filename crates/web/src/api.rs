@@ -3,6 +3,7 @@
 
 mod documents;
 mod dossiers;
+mod edxml;
 mod files;
 mod slips;
 
@@ -2034,10 +2035,11 @@ fn add_shared_responses(op: &mut utoipa::openapi::path::Operation, write: bool) 
         documents::documents_submit_signature, documents::documents_sign, documents::documents_issue,
         documents::documents_file_get, documents::documents_search, documents::documents_overdue,
         documents::documents_figures, documents::documents_register,
+        edxml::edxml_packages_receive, edxml::edxml_status_receive,
     ),
     components(schemas(Problem, crate::problem::ProblemLine, FileFormat)),
     modifiers(&SharedResponses),
-    tags((name = "agencies"), (name = "auth"), (name = "users"), (name = "api-keys"), (name = "audit"), (name = "calendar"), (name = "procedures"), (name = "dossiers"), (name = "reports"), (name = "documents"))
+    tags((name = "agencies"), (name = "auth"), (name = "users"), (name = "api-keys"), (name = "audit"), (name = "calendar"), (name = "procedures"), (name = "dossiers"), (name = "reports"), (name = "documents"), (name = "edxml"))
 )]
 pub struct ApiDoc;
 
@@ -2210,6 +2212,16 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
         .route(
             "/api/v1/documents/{id}/files/{file_id}",
             get(documents::documents_file_get),
+        )
+        .route(
+            "/api/v1/edxml/packages",
+            post(edxml::edxml_packages_receive)
+                .layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
+        )
+        .route(
+            "/api/v1/edxml/status",
+            post(edxml::edxml_status_receive)
+                .layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
         )
 }
 

@@ -12,6 +12,7 @@
 //! (`Approve`) assigns, sends back, passes to signature and signs; specialists and leaders
 //! (`HandleDocument`) draft and handle; `ViewDocuments` reads.
 
+pub mod inbox;
 pub mod signer;
 pub mod store;
 pub mod text;
@@ -42,6 +43,7 @@ use crate::procedures::Page;
 use crate::store::{NewOutbox, path_string};
 use crate::{App, Ctx};
 
+pub use inbox::{EdxmlInbox, EdxmlKind, EdxmlReceipt, UnavailableEdxmlInbox};
 pub use signer::{DocumentSigner, FakeSigner, SignAs, UnavailableSigner};
 pub use store::{
     CounterKey, DocFileKind, DocumentBuilder, DocumentFigures, DocumentFile, DocumentRecord,
@@ -118,7 +120,14 @@ pub struct PackageFile {
     pub name: String,
     pub bytes: Vec<u8>,
     pub text: Option<String>,
+    /// Main, attachment, or one of the two detached signatures (`.p7s`) over the main file.
+    /// A package without a `Main` file takes its first attachment as the main one.
+    pub kind: DocFileKind,
 }
+
+/// Largest detached signature file accepted in a package (a CMS SignedData with its chain is a
+/// few kilobytes).
+pub const MAX_SIGNATURE_FILE_BYTES: usize = 256 * 1024;
 
 /// What an edXML package carries that becomes an arrived incoming document (the deliverer
 /// parses the package, or builds this directly for an agency on the platform with
@@ -788,31 +797,50 @@ impl App {
         };
         let (doc, ev) = Document::arrived(fields, data, None)?;
         let id = DocumentId(self.ids.new_id());
-        let uploads: Vec<Upload> = p
-            .files
+        let is_sig = |k: DocFileKind| {
+            matches!(
+                k,
+                DocFileKind::SignerSignature | DocFileKind::AgencySignature
+            )
+        };
+        let has_main = p.files.iter().any(|f| f.kind == DocFileKind::Main);
+        let mut content: Vec<(DocFileKind, &PackageFile)> = Vec::new();
+        for f in p.files.iter().filter(|f| !is_sig(f.kind)) {
+            let kind = if f.kind == DocFileKind::Main || (!has_main && content.is_empty()) {
+                DocFileKind::Main
+            } else {
+                DocFileKind::Attachment
+            };
+            content.push((kind, f));
+        }
+        let uploads: Vec<Upload> = content
             .iter()
-            .map(|f| Upload::of_kind(FileKind::Working, f.name.clone(), f.bytes.clone()))
+            .map(|(_, f)| Upload::of_kind(FileKind::Working, f.name.clone(), f.bytes.clone()))
             .collect();
-        let refs: Vec<(DocFileKind, &Upload)> = uploads
+        let refs: Vec<(DocFileKind, &Upload)> = content
             .iter()
-            .enumerate()
-            .map(|(i, u)| {
-                (
-                    if i == 0 {
-                        DocFileKind::Main
-                    } else {
-                        DocFileKind::Attachment
-                    },
-                    u,
-                )
-            })
+            .zip(&uploads)
+            .map(|((k, _), u)| (*k, u))
             .collect();
         let mut files = self.doc_files(ctx, id, &refs, now).await?;
         // The sender's text, when it gave one; else what was read from the file.
-        for (f, pf) in files.iter_mut().zip(&p.files) {
+        for (f, (_, pf)) in files.iter_mut().zip(&content) {
             if let Some(t) = nfc_opt(pf.text.as_deref()) {
                 f.text = Some(t);
             }
+        }
+        // The detached signatures travel as they are (not content-checked: they are not
+        // documents); their validity is the reader's to check on the verification page.
+        for f in p.files.iter().filter(|f| is_sig(f.kind)) {
+            if f.bytes.is_empty() || f.bytes.len() > MAX_SIGNATURE_FILE_BYTES {
+                return Err(AppError::field(ErrorCode::UploadTooLarge, "signature"));
+            }
+            let name = cqdt_domain::files::clean_name(&f.name)
+                .map_err(|c| AppError::field(c, "signature"))?;
+            files.push(
+                self.signature_file(ctx, id, f.kind, &name, &f.bytes, now)
+                    .await?,
+            );
         }
         let rec = DocumentRecord {
             id,
@@ -1456,7 +1484,13 @@ impl App {
         // Secret documents never go over the exchange (nor get an edXML id).
         let secret = rec.doc.fields.secrecy.is_secret();
         let mut send_ids = Vec::new();
-        for r in recipients.iter().filter(|r| r.electronic() && !secret) {
+        let by_edxml = |r: &Recipient| {
+            r.electronic()
+                || r.identifier
+                    .as_ref()
+                    .is_some_and(|i| self.config.edxml_peers.iter().any(|p| p == i))
+        };
+        for r in recipients.iter().filter(|r| by_edxml(r) && !secret) {
             send_ids.push((self.ids.new_id().to_string(), r.clone()));
         }
         let counter = CounterKey {
@@ -1490,7 +1524,10 @@ impl App {
                     idempotency_key: format!(
                         "{TOPIC_SEND}:{}:{}",
                         rec.id,
-                        r.agency_id.map(|a| a.to_string()).unwrap_or_default()
+                        r.agency_id.map_or_else(
+                            || format!("edxml:{}", r.identifier.clone().unwrap_or_default()),
+                            |a| a.to_string()
+                        )
                     ),
                     topic: TOPIC_SEND.into(),
                     payload: serde_json::json!({
@@ -1525,6 +1562,28 @@ impl App {
         id: DocumentId,
         recipient: AgencyId,
     ) -> AppResult<ReceivedPackage> {
+        self.package_for(ctx, id, Some(recipient), None).await
+    }
+
+    /// The package for a recipient outside the platform, named by its official identifier
+    /// (an edXML peer). `to_agency` of the answer is the *sender's* agency (there is no
+    /// receiving agency on the platform); the edXML header names the recipient.
+    pub async fn document_package_external(
+        &self,
+        ctx: &Ctx,
+        id: DocumentId,
+        identifier: &str,
+    ) -> AppResult<ReceivedPackage> {
+        self.package_for(ctx, id, None, Some(identifier)).await
+    }
+
+    async fn package_for(
+        &self,
+        ctx: &Ctx,
+        id: DocumentId,
+        recipient: Option<AgencyId>,
+        identifier: Option<&str>,
+    ) -> AppResult<ReceivedPackage> {
         let rec = self.load_for(ctx, id, Action::RegisterDocument).await?;
         let (Some(out), Some(eid)) = (&rec.doc.outgoing, &rec.edxml_document_id) else {
             return Err(AppError::field(
@@ -1535,11 +1594,15 @@ impl App {
         let Some(number) = &out.number else {
             return Err(AppError::new(ErrorCode::DocumentIllegalTransition));
         };
-        if !out
+        let listed = out
             .recipients
             .iter()
-            .any(|r| r.agency_id == Some(recipient))
-        {
+            .any(|r| match (recipient, identifier) {
+                (Some(a), _) => r.agency_id == Some(a),
+                (None, Some(i)) => r.agency_id.is_none() && r.identifier.as_deref() == Some(i),
+                (None, None) => false,
+            });
+        if !listed {
             return Err(AppError::field(
                 ErrorCode::DocumentInvalidRecipient,
                 "recipient",
@@ -1557,7 +1620,11 @@ impl App {
             let keep = match f.kind {
                 DocFileKind::Main => i + 1 == last_main,
                 DocFileKind::Attachment => true,
-                _ => false,
+                // The latest of each, made over the current main file.
+                DocFileKind::SignerSignature | DocFileKind::AgencySignature => {
+                    !stored[i + 1..].iter().any(|g| g.kind == f.kind)
+                }
+                DocFileKind::Scan => false,
             };
             if !keep {
                 continue;
@@ -1571,11 +1638,12 @@ impl App {
                 name: f.name.clone(),
                 bytes,
                 text: f.text.clone(),
+                kind: f.kind,
             });
         }
         Ok(ReceivedPackage {
             edxml_document_id: eid.clone(),
-            to_agency: recipient,
+            to_agency: recipient.unwrap_or(rec.agency_id),
             from_identifier: agency.fields.identifier.to_string(),
             from_name: agency.fields.name.clone(),
             number: number.full.clone(),

@@ -8,6 +8,7 @@ mod cli;
 mod crash;
 mod documents;
 mod dossiers;
+mod edxml;
 mod files;
 mod http;
 mod openapi;
@@ -24,11 +25,18 @@ pub struct TestApp {
     pub app: App,
     /// The signing service the server signs documents with (to verify them).
     pub signing: std::sync::Arc<cqdt_exchange::signing::SigningService>,
+    /// The edXML node behind `/api/v1/edxml/…`.
+    pub edxml: std::sync::Arc<cqdt_exchange::edxml_node::EdxmlNode>,
     pub db: Option<TestDb>,
     running: Option<cqdt::server::Running>,
 }
 
 pub const PW: &str = cqdt_app::demo::DEMO_PASSWORD;
+
+/// The peer system every test server accepts edXML from.
+pub const EDXML_PEER_SYSTEM: &str = "he-thong-thu";
+pub const EDXML_PEER_SECRET: &[u8] = "bí mật chung".as_bytes();
+pub const EDXML_PEER_IDENTIFIER: &str = "000.00.00.G99";
 
 impl TestApp {
     /// One server per backend (PostgreSQL only when configured), with the demo data loaded.
@@ -69,13 +77,31 @@ impl TestApp {
             cqdt_exchange::signing::SigningService::new(&keys, "test-keys", app.clock.clone())
                 .expect("signing service"),
         );
+        // The edXML node: one peer system allowed to post packages (`edxml.rs`).
+        let edxml = std::sync::Arc::new(
+            cqdt_exchange::edxml_node::EdxmlNode::new(
+                signing.clone(),
+                cqdt_exchange::edxml_node::EdxmlSettings {
+                    peers: vec![cqdt_exchange::edxml_node::Peer {
+                        identifiers: vec![EDXML_PEER_IDENTIFIER.into()],
+                        name: "Hệ thống thử".into(),
+                        url: String::new(),
+                        system_id: EDXML_PEER_SYSTEM.into(),
+                        secret: EDXML_PEER_SECRET.to_vec(),
+                    }],
+                    ..Default::default()
+                },
+            )
+            .expect("edXML node"),
+        );
         let app = app
             .with_signer(std::sync::Arc::new(
                 cqdt_exchange::signing::DocumentSigning(signing.clone()),
             ))
             .with_text_extractor(std::sync::Arc::new(
                 cqdt_exchange::pdf_text::PdfText::default(),
-            ));
+            ))
+            .with_edxml_inbox(edxml.clone());
         app.seed_demo().await.expect("demo data");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -92,6 +118,7 @@ impl TestApp {
             base: format!("http://{}", running.addr),
             app,
             signing,
+            edxml,
             db: Some(db),
             running: Some(running),
         }
