@@ -979,292 +979,6 @@ async fn the_outbox_delivers_documents_and_statuses() {
     }
 }
 
-/// An agency's documents by state (the worklist and the API list): newest first, drafts and a
-/// secret document included, counts per state kept by the store as states change, keyset and
-/// offset pages, the lead-person and drafter filters, one agency only, and the policy.
-#[tokio::test]
-async fn documents_by_state_lists_drafts_and_secret_documents() {
-    use cqdt_app::documents::{StateQuery, state_direction};
-    use cqdt_domain::document::Direction;
-    for db in each("documents_by_state").await {
-        let w = world(&db).await;
-        let app = &w.app;
-        let province = w.province.id;
-        let mut ids = Vec::new();
-        for (subject, secrecy) in [
-            ("Về phòng, chống dịch", Secrecy::None),
-            ("Về kế hoạch giao thông", Secrecy::None),
-            ("Về công tác quốc phòng", Secrecy::Secret),
-        ] {
-            w.clock.advance_secs(60);
-            let mut p = w.paper(subject, Urgency::Normal);
-            p.secrecy = secrecy;
-            ids.push(app.document_register_paper(&w.clerk, p).await.unwrap().id);
-        }
-        let (a, b, secret) = (ids[0], ids[1], ids[2]);
-        w.clock.advance_secs(60);
-        let d1 = app
-            .document_draft_create(&w.specialist, w.draft("cong_van", "Dự thảo thứ nhất"))
-            .await
-            .unwrap()
-            .id;
-        w.clock.advance_secs(60);
-        let d2 = app
-            .document_draft_create(&w.specialist, w.draft("cong_van", "Dự thảo thứ hai"))
-            .await
-            .unwrap()
-            .id;
-        app.document_submit_review(&w.specialist, d2).await.unwrap();
-        // Another agency's document is not listed.
-        w.clock.advance_secs(60);
-        let mut other = w.paper("Văn bản của thành phố", Urgency::Normal);
-        other.agency_id = w.city.id;
-        app.document_register_paper(&w.city_clerk, other)
-            .await
-            .unwrap();
-
-        let q = |states: &[DocState]| StateQuery::new(province, states, 50);
-        let ids_of = |p: &cqdt_app::documents::StatePage| -> Vec<DocumentId> {
-            p.items.iter().map(|r| r.id).collect()
-        };
-        let reg = app
-            .documents_by_state(&w.viewer, &q(&[DocState::Registered]))
-            .await
-            .unwrap();
-        assert_eq!(
-            ids_of(&reg),
-            vec![secret, b, a],
-            "{}: newest first, the secret one too",
-            db.backend
-        );
-        assert_eq!(reg.total, 3);
-        assert_eq!(reg.next, None);
-        let count = |p: &cqdt_app::documents::StatePage, s: DocState| {
-            p.counts
-                .iter()
-                .find(|(x, _)| *x == s)
-                .map_or(0, |(_, n)| *n)
-        };
-        assert_eq!(count(&reg, DocState::Registered), 3);
-        assert_eq!(count(&reg, DocState::Draft), 1);
-        assert_eq!(count(&reg, DocState::InReview), 1);
-        assert_eq!(count(&reg, DocState::Arrived), 0);
-
-        // Outgoing: drafts are listed; every outgoing state when none is named.
-        let mut out = q(&[]);
-        out.direction = Some(Direction::Outgoing);
-        let out = app.documents_by_state(&w.leader, &out).await.unwrap();
-        assert_eq!(ids_of(&out), vec![d2, d1], "{}", db.backend);
-        assert_eq!(out.total, 2);
-        assert!(
-            out.counts
-                .iter()
-                .all(|(s, _)| state_direction(*s) == Direction::Outgoing)
-        );
-        let all = app.documents_by_state(&w.leader, &q(&[])).await.unwrap();
-        assert_eq!(ids_of(&all), vec![d2, d1, secret, b, a]);
-        assert_eq!(all.total, 5);
-        // A state of the other direction lists nothing.
-        let mut none = q(&[DocState::Draft]);
-        none.direction = Some(Direction::Incoming);
-        assert_eq!(
-            app.documents_by_state(&w.leader, &none)
-                .await
-                .unwrap()
-                .total,
-            0
-        );
-
-        // The drafter's own drafts.
-        let mut mine = q(&[DocState::Draft, DocState::InReview]);
-        mine.created_by = w.specialist.actor.user_id();
-        let p = app.documents_by_state(&w.specialist, &mine).await.unwrap();
-        assert_eq!((ids_of(&p), p.total), (vec![d2, d1], 2));
-        mine.created_by = w.leader.actor.user_id();
-        let p = app.documents_by_state(&w.specialist, &mine).await.unwrap();
-        assert_eq!((p.items.len(), p.total), (0, 0));
-
-        // Keyset pages of two, then offset pages.
-        let mut page = q(&[]);
-        page.limit = Some(2);
-        let mut seen = Vec::new();
-        loop {
-            let p = app.documents_by_state(&w.leader, &page).await.unwrap();
-            assert_eq!(p.total, 5);
-            seen.extend(ids_of(&p));
-            match p.next {
-                Some(c) => page.after = Some(c),
-                None => break,
-            }
-        }
-        assert_eq!(
-            seen,
-            vec![d2, d1, secret, b, a],
-            "{}: keyset pages",
-            db.backend
-        );
-        let mut off = q(&[]);
-        off.limit = Some(2);
-        off.offset = Some(3);
-        let p = app.documents_by_state(&w.leader, &off).await.unwrap();
-        assert_eq!(ids_of(&p), vec![b, a]);
-        assert_eq!(p.next, None);
-
-        // Assigning moves a document between states: counts and the lead filter follow.
-        let specialist_id = w.specialist.actor.user_id();
-        app.document_assign(
-            &w.leader,
-            a,
-            AssignInput {
-                lead_person: specialist_id,
-                days: Some(5),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-        let mut handle = q(&[DocState::Assigned, DocState::InProgress]);
-        handle.lead_person = specialist_id;
-        let p = app
-            .documents_by_state(&w.specialist, &handle)
-            .await
-            .unwrap();
-        assert_eq!((ids_of(&p), p.total), (vec![a], 1), "{}", db.backend);
-        assert_eq!(count(&p, DocState::Registered), 2);
-        assert_eq!(count(&p, DocState::Assigned), 1);
-        handle.lead_person = w.leader.actor.user_id();
-        assert_eq!(
-            app.documents_by_state(&w.leader, &handle)
-                .await
-                .unwrap()
-                .total,
-            0
-        );
-
-        // The city's clerk may not list the province's documents; the city's are its own.
-        let e = app
-            .documents_by_state(&w.city_clerk, &q(&[DocState::Registered]))
-            .await
-            .unwrap_err();
-        assert_eq!(e.code, ErrorCode::Forbidden);
-        let city = app
-            .documents_by_state(&w.city_clerk, &StateQuery::new(w.city.id, &[], 50))
-            .await
-            .unwrap();
-        assert_eq!(city.total, 1);
-        assert_eq!(city.items[0].doc.fields.subject, "Văn bản của thành phố");
-        db.cleanup().await;
-    }
-}
-
-/// A PDF from `cqdt-outputs` (embedded fonts, ToUnicode CMaps) whose table says `subject`.
-fn register_pdf(subject: &str) -> Vec<u8> {
-    let d = day(2024, 3, 1);
-    cqdt_outputs::IncomingRegister {
-        header: cqdt_outputs::RegisterHeader {
-            parent: None,
-            agency: "Sở Y tế".into(),
-            year: 2024,
-            series: None,
-            volume: None,
-            numbers: None,
-            period: None,
-            printed_on: d,
-        },
-        entries: vec![cqdt_outputs::IncomingEntry {
-            received_on: d,
-            number: "7".into(),
-            author: "Bộ Y tế".into(),
-            notation: None,
-            dated: None,
-            type_name: "Kế hoạch".into(),
-            subject: subject.into(),
-            recipient: None,
-            transferred_on: None,
-            signed_for: None,
-            urgency: None,
-            secrecy: None,
-            note: None,
-        }],
-    }
-    .render_pdf()
-    .unwrap()
-}
-
-/// Words that appear only inside an uploaded PDF are found by search, diacritics ignored: a
-/// paper document's scan and a draft's main file and attachment; a secret document's PDF is
-/// not indexed; a PDF without text changes nothing.
-#[tokio::test]
-async fn search_finds_words_inside_pdfs() {
-    use cqdt_app::documents::TextExtractor;
-    for db in each("documents_pdf_search").await {
-        let mut w = world(&db).await;
-        w.app = w
-            .app
-            .clone()
-            .with_text_extractor(Arc::new(cqdt_exchange::pdf_text::PdfText::default()));
-        let app = &w.app;
-        let mut p = w.paper("Về việc báo cáo tháng", Urgency::Normal);
-        p.scans = vec![Upload::of_kind(
-            cqdt_domain::files::FileKind::Working,
-            "ke-hoach.pdf",
-            register_pdf("Triển khai công tác phòng, chống dịch sốt xuất huyết"),
-        )];
-        let paper = app.document_register_paper(&w.clerk, p).await.unwrap();
-        let files = app.store.document_files(paper.id).await.unwrap();
-        assert!(
-            files[0]
-                .text
-                .as_deref()
-                .unwrap()
-                .contains("phòng, chống dịch sốt xuất huyết"),
-            "{:?}",
-            files[0].text
-        );
-        let mut d = w.draft("cong_van", "Về việc trả lời");
-        d.attachments = vec![Upload::of_kind(
-            cqdt_domain::files::FileKind::Working,
-            "phu-luc.pdf",
-            register_pdf("Danh sách trường học vùng biên giới"),
-        )];
-        let draft = app.document_draft_create(&w.specialist, d).await.unwrap();
-        let mut s = w.paper("Về việc mật", Urgency::Normal);
-        s.secrecy = Secrecy::Secret;
-        s.scans = vec![Upload::of_kind(
-            cqdt_domain::files::FileKind::Working,
-            "mat.pdf",
-            register_pdf("Phòng chống dịch trong vùng biên giới"),
-        )];
-        app.document_register_paper(&w.clerk, s).await.unwrap();
-        let wr = &w;
-        let found = |q: &'static str| async move {
-            wr.app
-                .documents_search(&wr.viewer, wr.province.id, q, None)
-                .await
-                .unwrap()
-                .into_iter()
-                .map(|r| r.id)
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(
-            found("phong chong dich").await,
-            vec![paper.id],
-            "{}",
-            db.backend
-        );
-        assert_eq!(found("SOT XUAT HUY").await, vec![paper.id]);
-        assert_eq!(found("truong hoc vung bien gioi").await, vec![draft.id]);
-        assert_eq!(
-            found("bien gioi").await,
-            vec![draft.id],
-            "the secret one is not indexed"
-        );
-        assert!(found("phong chong dich bien").await.is_empty());
-        // The extractor really ran: the fake PDFs of other tests have no text.
-        assert_eq!(
-            cqdt_exchange::pdf_text::PdfText::default().extract("pdf", &pdf("x")),
-            None
-        );
 /// A real signing service (its own test CA in a fresh folder, on the world's clock) and the
 /// edXML node over it, with one peer served by folder export.
 fn edxml_node(
@@ -1556,6 +1270,296 @@ async fn edxml_exchange_through_the_deliverer() {
             .expect("imported from the folder");
         assert_eq!(arrived.doc.fields.subject, "Văn bản qua thư mục liên thông");
         let _ = std::fs::remove_dir_all(&dir);
+        db.cleanup().await;
+    }
+}
+
+/// An agency's documents by state (the worklist and the API list): newest first, drafts and a
+/// secret document included, counts per state kept by the store as states change, keyset and
+/// offset pages, the lead-person and drafter filters, one agency only, and the policy.
+#[tokio::test]
+async fn documents_by_state_lists_drafts_and_secret_documents() {
+    use cqdt_app::documents::{StateQuery, state_direction};
+    use cqdt_domain::document::Direction;
+    for db in each("documents_by_state").await {
+        let w = world(&db).await;
+        let app = &w.app;
+        let province = w.province.id;
+        let mut ids = Vec::new();
+        for (subject, secrecy) in [
+            ("Về phòng, chống dịch", Secrecy::None),
+            ("Về kế hoạch giao thông", Secrecy::None),
+            ("Về công tác quốc phòng", Secrecy::Secret),
+        ] {
+            w.clock.advance_secs(60);
+            let mut p = w.paper(subject, Urgency::Normal);
+            p.secrecy = secrecy;
+            ids.push(app.document_register_paper(&w.clerk, p).await.unwrap().id);
+        }
+        let (a, b, secret) = (ids[0], ids[1], ids[2]);
+        w.clock.advance_secs(60);
+        let d1 = app
+            .document_draft_create(&w.specialist, w.draft("cong_van", "Dự thảo thứ nhất"))
+            .await
+            .unwrap()
+            .id;
+        w.clock.advance_secs(60);
+        let d2 = app
+            .document_draft_create(&w.specialist, w.draft("cong_van", "Dự thảo thứ hai"))
+            .await
+            .unwrap()
+            .id;
+        app.document_submit_review(&w.specialist, d2).await.unwrap();
+        // Another agency's document is not listed.
+        w.clock.advance_secs(60);
+        let mut other = w.paper("Văn bản của thành phố", Urgency::Normal);
+        other.agency_id = w.city.id;
+        app.document_register_paper(&w.city_clerk, other)
+            .await
+            .unwrap();
+
+        let q = |states: &[DocState]| StateQuery::new(province, states, 50);
+        let ids_of = |p: &cqdt_app::documents::StatePage| -> Vec<DocumentId> {
+            p.items.iter().map(|r| r.id).collect()
+        };
+        let reg = app
+            .documents_by_state(&w.viewer, &q(&[DocState::Registered]))
+            .await
+            .unwrap();
+        assert_eq!(
+            ids_of(&reg),
+            vec![secret, b, a],
+            "{}: newest first, the secret one too",
+            db.backend
+        );
+        assert_eq!(reg.total, 3);
+        assert_eq!(reg.next, None);
+        let count = |p: &cqdt_app::documents::StatePage, s: DocState| {
+            p.counts
+                .iter()
+                .find(|(x, _)| *x == s)
+                .map_or(0, |(_, n)| *n)
+        };
+        assert_eq!(count(&reg, DocState::Registered), 3);
+        assert_eq!(count(&reg, DocState::Draft), 1);
+        assert_eq!(count(&reg, DocState::InReview), 1);
+        assert_eq!(count(&reg, DocState::Arrived), 0);
+
+        // Outgoing: drafts are listed; every outgoing state when none is named.
+        let mut out = q(&[]);
+        out.direction = Some(Direction::Outgoing);
+        let out = app.documents_by_state(&w.leader, &out).await.unwrap();
+        assert_eq!(ids_of(&out), vec![d2, d1], "{}", db.backend);
+        assert_eq!(out.total, 2);
+        assert!(
+            out.counts
+                .iter()
+                .all(|(s, _)| state_direction(*s) == Direction::Outgoing)
+        );
+        let all = app.documents_by_state(&w.leader, &q(&[])).await.unwrap();
+        assert_eq!(ids_of(&all), vec![d2, d1, secret, b, a]);
+        assert_eq!(all.total, 5);
+        // A state of the other direction lists nothing.
+        let mut none = q(&[DocState::Draft]);
+        none.direction = Some(Direction::Incoming);
+        assert_eq!(
+            app.documents_by_state(&w.leader, &none)
+                .await
+                .unwrap()
+                .total,
+            0
+        );
+
+        // The drafter's own drafts.
+        let mut mine = q(&[DocState::Draft, DocState::InReview]);
+        mine.created_by = w.specialist.actor.user_id();
+        let p = app.documents_by_state(&w.specialist, &mine).await.unwrap();
+        assert_eq!((ids_of(&p), p.total), (vec![d2, d1], 2));
+        mine.created_by = w.leader.actor.user_id();
+        let p = app.documents_by_state(&w.specialist, &mine).await.unwrap();
+        assert_eq!((p.items.len(), p.total), (0, 0));
+
+        // Keyset pages of two, then offset pages.
+        let mut page = q(&[]);
+        page.limit = Some(2);
+        let mut seen = Vec::new();
+        loop {
+            let p = app.documents_by_state(&w.leader, &page).await.unwrap();
+            assert_eq!(p.total, 5);
+            seen.extend(ids_of(&p));
+            match p.next {
+                Some(c) => page.after = Some(c),
+                None => break,
+            }
+        }
+        assert_eq!(
+            seen,
+            vec![d2, d1, secret, b, a],
+            "{}: keyset pages",
+            db.backend
+        );
+        let mut off = q(&[]);
+        off.limit = Some(2);
+        off.offset = Some(3);
+        let p = app.documents_by_state(&w.leader, &off).await.unwrap();
+        assert_eq!(ids_of(&p), vec![b, a]);
+        assert_eq!(p.next, None);
+
+        // Assigning moves a document between states: counts and the lead filter follow.
+        let specialist_id = w.specialist.actor.user_id();
+        app.document_assign(
+            &w.leader,
+            a,
+            AssignInput {
+                lead_person: specialist_id,
+                days: Some(5),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let mut handle = q(&[DocState::Assigned, DocState::InProgress]);
+        handle.lead_person = specialist_id;
+        let p = app
+            .documents_by_state(&w.specialist, &handle)
+            .await
+            .unwrap();
+        assert_eq!((ids_of(&p), p.total), (vec![a], 1), "{}", db.backend);
+        assert_eq!(count(&p, DocState::Registered), 2);
+        assert_eq!(count(&p, DocState::Assigned), 1);
+        handle.lead_person = w.leader.actor.user_id();
+        assert_eq!(
+            app.documents_by_state(&w.leader, &handle)
+                .await
+                .unwrap()
+                .total,
+            0
+        );
+
+        // The city's clerk may not list the province's documents; the city's are its own.
+        let e = app
+            .documents_by_state(&w.city_clerk, &q(&[DocState::Registered]))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::Forbidden);
+        let city = app
+            .documents_by_state(&w.city_clerk, &StateQuery::new(w.city.id, &[], 50))
+            .await
+            .unwrap();
+        assert_eq!(city.total, 1);
+        assert_eq!(city.items[0].doc.fields.subject, "Văn bản của thành phố");
+        db.cleanup().await;
+    }
+}
+
+/// A PDF from `cqdt-outputs` (embedded fonts, ToUnicode CMaps) whose table says `subject`.
+fn register_pdf(subject: &str) -> Vec<u8> {
+    let d = day(2024, 3, 1);
+    cqdt_outputs::IncomingRegister {
+        header: cqdt_outputs::RegisterHeader {
+            parent: None,
+            agency: "Sở Y tế".into(),
+            year: 2024,
+            series: None,
+            volume: None,
+            numbers: None,
+            period: None,
+            printed_on: d,
+        },
+        entries: vec![cqdt_outputs::IncomingEntry {
+            received_on: d,
+            number: "7".into(),
+            author: "Bộ Y tế".into(),
+            notation: None,
+            dated: None,
+            type_name: "Kế hoạch".into(),
+            subject: subject.into(),
+            recipient: None,
+            transferred_on: None,
+            signed_for: None,
+            urgency: None,
+            secrecy: None,
+            note: None,
+        }],
+    }
+    .render_pdf()
+    .unwrap()
+}
+
+/// Words that appear only inside an uploaded PDF are found by search, diacritics ignored: a
+/// paper document's scan and a draft's main file and attachment; a secret document's PDF is
+/// not indexed; a PDF without text changes nothing.
+#[tokio::test]
+async fn search_finds_words_inside_pdfs() {
+    use cqdt_app::documents::TextExtractor;
+    for db in each("documents_pdf_search").await {
+        let mut w = world(&db).await;
+        w.app = w
+            .app
+            .clone()
+            .with_text_extractor(Arc::new(cqdt_exchange::pdf_text::PdfText::default()));
+        let app = &w.app;
+        let mut p = w.paper("Về việc báo cáo tháng", Urgency::Normal);
+        p.scans = vec![Upload::of_kind(
+            cqdt_domain::files::FileKind::Working,
+            "ke-hoach.pdf",
+            register_pdf("Triển khai công tác phòng, chống dịch sốt xuất huyết"),
+        )];
+        let paper = app.document_register_paper(&w.clerk, p).await.unwrap();
+        let files = app.store.document_files(paper.id).await.unwrap();
+        assert!(
+            files[0]
+                .text
+                .as_deref()
+                .unwrap()
+                .contains("phòng, chống dịch sốt xuất huyết"),
+            "{:?}",
+            files[0].text
+        );
+        let mut d = w.draft("cong_van", "Về việc trả lời");
+        d.attachments = vec![Upload::of_kind(
+            cqdt_domain::files::FileKind::Working,
+            "phu-luc.pdf",
+            register_pdf("Danh sách trường học vùng biên giới"),
+        )];
+        let draft = app.document_draft_create(&w.specialist, d).await.unwrap();
+        let mut s = w.paper("Về việc mật", Urgency::Normal);
+        s.secrecy = Secrecy::Secret;
+        s.scans = vec![Upload::of_kind(
+            cqdt_domain::files::FileKind::Working,
+            "mat.pdf",
+            register_pdf("Phòng chống dịch trong vùng biên giới"),
+        )];
+        app.document_register_paper(&w.clerk, s).await.unwrap();
+        let wr = &w;
+        let found = |q: &'static str| async move {
+            wr.app
+                .documents_search(&wr.viewer, wr.province.id, q, None)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| r.id)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            found("phong chong dich").await,
+            vec![paper.id],
+            "{}",
+            db.backend
+        );
+        assert_eq!(found("SOT XUAT HUY").await, vec![paper.id]);
+        assert_eq!(found("truong hoc vung bien gioi").await, vec![draft.id]);
+        assert_eq!(
+            found("bien gioi").await,
+            vec![draft.id],
+            "the secret one is not indexed"
+        );
+        assert!(found("phong chong dich bien").await.is_empty());
+        // The extractor really ran: the fake PDFs of other tests have no text.
+        assert_eq!(
+            cqdt_exchange::pdf_text::PdfText::default().extract("pdf", &pdf("x")),
+            None
+        );
         db.cleanup().await;
     }
 }

@@ -178,6 +178,7 @@ pub fn run(args: &GenerateArgs, quiet: bool) -> Result<Summary> {
                 url: url.clone(),
                 max_connections: 2,
                 sqlite_durability: Durability::Full,
+                group_commit: cqdt_store::DEFAULT_GROUP_COMMIT,
             })
             .await
             .map_err(|e| anyhow!("opening {url}: {e}"))?;
