@@ -158,6 +158,7 @@ error_codes! {
     DocumentInvalidAbbreviation = ("document.invalid_abbreviation", 422),
     DocumentHandlerRequired = ("document.handler_required", 422),
     DocumentSigningFailed = ("document.signing_failed", 503),
+    SignatureUnreadable = ("signature.unreadable", 422),
     StorageConflict = ("storage.conflict", 409),
     StorageUnavailable = ("storage.unavailable", 503),
     BackupUnsupported = ("backup.unsupported", 422),
