@@ -562,7 +562,9 @@ fn checked(
         serial: s.map(|s| s.serial.clone()).unwrap_or_default(),
         not_before: s.and_then(|s| s.not_before.clone()),
         not_after: s.and_then(|s| s.not_after.clone()),
-        signing_time: pdf_time.cloned().or_else(|| s.and_then(|s| s.signing_time.clone())),
+        signing_time: pdf_time
+            .cloned()
+            .or_else(|| s.and_then(|s| s.signing_time.clone())),
         chain: s.map(|s| s.chain.clone()).unwrap_or_default(),
         trusted: s.is_some_and(|s| s.chain_valid),
         intact: s.is_some_and(|s| s.digest_ok && s.signature_ok),
@@ -581,7 +583,10 @@ impl Verification {
             Verification::Detached(r) => SignatureVerification::new(
                 VerificationKind::Detached,
                 bytes,
-                r.signers.iter().map(|s| checked(Some(s), &[], None, None)).collect(),
+                r.signers
+                    .iter()
+                    .map(|s| checked(Some(s), &[], None, None))
+                    .collect(),
             ),
             Verification::Pdf(reports) => SignatureVerification::new(
                 VerificationKind::Pdf,

@@ -644,7 +644,10 @@ fn a_stamp_between_the_two_signatures_keeps_the_first_valid() {
         let issued = sign_pdf(&stamped, &f.agency, &PdfSignOptions::default()).unwrap();
         let reports = verify_pdf(&issued, &roots()).unwrap();
         assert_eq!(reports.len(), 2, "{reports:#?}");
-        assert!(reports.iter().all(PdfSignatureReport::valid), "{reports:#?}");
+        assert!(
+            reports.iter().all(PdfSignatureReport::valid),
+            "{reports:#?}"
+        );
         let first = reports.iter().find(|r| !r.covers_whole_file).unwrap();
         let second = reports.iter().find(|r| r.covers_whole_file).unwrap();
         assert_eq!((first.revision, first.revisions), (2, 4), "{first:#?}");
@@ -686,7 +689,10 @@ fn a_stamp_between_the_two_signatures_keeps_the_first_valid() {
         assert!(!r.iter().find(|r| r.covers_whole_file).unwrap().valid());
         std::fs::write(&path, &tampered).unwrap();
         if let Some(out) = pdfsig(&path) {
-            assert!(count(&out, "Signature Validation: Signature is Valid.") < 2, "{out}");
+            assert!(
+                count(&out, "Signature Validation: Signature is Valid.") < 2,
+                "{out}"
+            );
         }
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -715,7 +721,10 @@ fn a_stamp_on_a_krilla_pdf() {
     let issued = sign_pdf(&stamped, &f.agency, &PdfSignOptions::default()).unwrap();
     let reports = verify_pdf(&issued, &roots()).unwrap();
     assert_eq!(reports.len(), 2);
-    assert!(reports.iter().all(PdfSignatureReport::valid), "{reports:#?}");
+    assert!(
+        reports.iter().all(PdfSignatureReport::valid),
+        "{reports:#?}"
+    );
     let dir = temp_dir("stamp-krilla");
     let path = dir.join("issued.pdf");
     std::fs::write(&path, &issued).unwrap();

@@ -2004,7 +2004,11 @@ pub fn stamp_lines(number: &IssuedNumber) -> Vec<String> {
     };
     vec![
         format!("Số: {}", number.full),
-        format!("Ban hành ngày {:02} tháng {month} năm {}", d.day(), d.year()),
+        format!(
+            "Ban hành ngày {:02} tháng {month} năm {}",
+            d.day(),
+            d.year()
+        ),
     ]
 }
 

@@ -668,7 +668,9 @@ pub fn stamp_pdf(pdf: &[u8], lines: &[String]) -> Result<Vec<u8>, SignError> {
         .max(doc.next_free_number());
     let (cat_n, cat_g, catalog) = doc.catalog()?;
     if catalog.get(b"Perms").is_some() {
-        return Err(invalid("the PDF is certified (/Perms): it cannot be stamped"));
+        return Err(invalid(
+            "the PDF is certified (/Perms): it cannot be stamped",
+        ));
     }
     let (page_n, page_g, mut page) = doc.first_page(&catalog)?;
 
@@ -681,7 +683,12 @@ pub fn stamp_pdf(pdf: &[u8], lines: &[String]) -> Result<Vec<u8>, SignError> {
         Some(Obj::Array(a)) if a.len() == 4 => {
             let v: Vec<f32> = a.iter().filter_map(number).collect();
             if v.len() == 4 {
-                [v[0].min(v[2]), v[1].min(v[3]), v[0].max(v[2]), v[1].max(v[3])]
+                [
+                    v[0].min(v[2]),
+                    v[1].min(v[3]),
+                    v[0].max(v[2]),
+                    v[1].max(v[3]),
+                ]
             } else {
                 [0.0, 0.0, 595.0, 842.0]
             }

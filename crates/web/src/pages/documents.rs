@@ -1289,7 +1289,10 @@ async fn render_doc(
         } else {
             t.s("doc.download")
         };
-        (format!("/van-ban/{}/tep/{}", rec.id, f.id), label.to_string())
+        (
+            format!("/van-ban/{}/tep/{}", rec.id, f.id),
+            label.to_string(),
+        )
     });
     let files = view
         .files

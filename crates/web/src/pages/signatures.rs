@@ -78,7 +78,10 @@ fn result_view(t: &Tr, v: &SignatureVerification) -> ResultView {
                 }
             };
             fact("sig.signer", s.signer_name.clone().unwrap_or_default());
-            fact("sig.organization", s.organization.clone().unwrap_or_default());
+            fact(
+                "sig.organization",
+                s.organization.clone().unwrap_or_default(),
+            );
             fact("sig.subject", s.subject.clone());
             fact("sig.issuer", s.issuer.clone());
             fact("sig.serial", s.serial.clone());
@@ -188,19 +191,17 @@ async fn verify_submit(
     }
     let mut errs = Errs::default();
     let Some(file) = file else {
-        super::portal::push_err(
-            &mut errs,
-            &t,
-            "file",
-            t.s("sig.file"),
-            ErrorCode::Required,
-        );
+        super::portal::push_err(&mut errs, &t, "file", t.s("sig.file"), ErrorCode::Required);
         return page(&s, &caller, errs, None);
     };
     match s.app.signatures_verify(&file, signature.as_deref()).await {
         Ok(v) => page(&s, &caller, errs, Some(result_view(&t, &v))),
         Err(e) => {
-            let field = if signature.is_some() { "signature" } else { "file" };
+            let field = if signature.is_some() {
+                "signature"
+            } else {
+                "file"
+            };
             let label = if signature.is_some() {
                 t.s("sig.signature")
             } else {
