@@ -13,7 +13,29 @@
 import assert from 'node:assert/strict';
 import { browserTest, DEMO_PASSWORD } from './support.mjs';
 
-const PDF = Buffer.from('%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n');
+// A real one-page PDF (offsets computed), so that signing embeds signatures and issuing
+// stamps the number.
+const PDF = (() => {
+  const content = 'BT /F1 14 Tf 72 700 Td (Cong van tra loi) Tj ET';
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>',
+    `<< /Length ${content.length} >>\nstream\n${content}\nendstream`,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+  ];
+  let out = '%PDF-1.7\n';
+  const offsets = [];
+  objects.forEach((o, i) => {
+    offsets.push(out.length);
+    out += `${i + 1} 0 obj\n${o}\nendobj\n`;
+  });
+  const xref = out.length;
+  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  for (const o of offsets) out += `${String(o).padStart(10, '0')} 00000 n \n`;
+  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(out, 'latin1');
+})();
 const pdf = (name) => ({ name, mimeType: 'application/pdf', buffer: PDF });
 
 const CLERK = 'vanthutinh@tayninh.demo';
@@ -158,6 +180,19 @@ browserTest('incoming on paper → assign → reply drafted, signed, issued → 
   const m = /(\d{2,}\/UBND-VP)/.exec(h1);
   assert.ok(m, `the title shows the number and notation (got "${h1}")`);
   const number = m[1];
+  // The issued PDF (number stamped, two embedded signatures) is the document's download,
+  // and the verification page (public) reports both signatures valid.
+  const issuedLink = main(page).getByRole('link', { name: /Tải văn bản đã ban hành/ });
+  assert.equal(await issuedLink.count(), 1, 'the issued PDF is offered for download');
+  const issuedPdf = await (await page.request.get(new URL(await issuedLink.getAttribute('href'), page.url()).href)).body();
+  assert.ok(issuedPdf.includes(Buffer.from('/ETSI.CAdES.detached')), 'embedded signatures');
+  await s.navigating(() => main(page).getByRole('link', { name: 'Xác thực chữ ký số của văn bản' }).click(), 'verification page');
+  assert.equal((await page.locator('h1').innerText()).trim(), 'Xác thực chữ ký số');
+  await page.getByLabel('Tệp cần kiểm tra').setInputFiles({ name: 'van-ban.pdf', mimeType: 'application/pdf', buffer: issuedPdf });
+  await s.navigating(() => main(page).getByRole('button', { name: 'Kiểm tra chữ ký' }).click(), 'verification result');
+  const result = await main(page).innerText();
+  assert.match(result, /Tất cả chữ ký số đều hợp lệ/);
+  assert.match(result, /Chữ ký 2\/2: hợp lệ/);
   await s.goto('/van-ban/di', 'outgoing register');
   assert.match(await main(page).innerText(), new RegExp(number));
   await logOut(s);

@@ -172,6 +172,7 @@ error_codes! {
     EdxmlDocumentUnknown = ("edxml.document_unknown", 422),
     EdxmlBusinessUnsupported = ("edxml.business_unsupported", 422),
     EdxmlUnavailable = ("edxml.unavailable", 503),
+    SignatureUnreadable = ("signature.unreadable", 422),
     StorageConflict = ("storage.conflict", 409),
     StorageUnavailable = ("storage.unavailable", 503),
     BackupUnsupported = ("backup.unsupported", 422),

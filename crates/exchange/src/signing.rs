@@ -467,10 +467,153 @@ mod tests {
 }
 
 /// The document use cases' signing port over the service: a person's or an agency's detached
-/// CMS signature (`.p7s`) over the file, made on tokio's blocking pool (RSA key generation on
-/// first use and signing are CPU work).
+/// CMS signature (`.p7s`) over the file, an embedded PAdES signature (after a stamp of the
+/// number and date) in a PDF, and the verification of uploads, all on tokio's blocking pool
+/// (RSA key generation on first use, signing and verifying are CPU work).
 #[derive(Debug, Clone)]
 pub struct DocumentSigning(pub Arc<SigningService>);
+
+fn failed(e: impl std::fmt::Display) -> cqdt_app::AppError {
+    cqdt_app::AppError::new(cqdt_domain::ErrorCode::DocumentSigningFailed)
+        .with_detail(e.to_string())
+}
+
+impl SigningService {
+    /// The signer for the document port's `SignAs`.
+    fn signer_as(
+        &self,
+        who: &cqdt_app::documents::SignAs,
+    ) -> Result<Arc<SoftwareSigner>, SignError> {
+        use cqdt_app::documents::SignAs;
+        match who {
+            SignAs::Person { user, full_name } => self.person_software(&SigningPerson {
+                id: user.to_string(),
+                full_name: full_name.clone(),
+                position: None,
+                email: None,
+            }),
+            SignAs::Agency {
+                agency,
+                identifier,
+                name,
+            } => self.agency_software(&SigningAgency {
+                id: agency.to_string(),
+                name: name.clone(),
+                official_id: Some(identifier.clone()),
+            }),
+        }
+    }
+
+    /// The PDF stamped with `stamp` (if any) and then signed by `who` (embedded, PAdES B-B),
+    /// each an incremental update. `Ok(None)` when this PDF cannot be signed here (see
+    /// [`crate::sign::pdf_can_be_signed`]).
+    pub fn stamp_and_sign_pdf(
+        &self,
+        who: &cqdt_app::documents::SignAs,
+        pdf: &[u8],
+        stamp: Option<&[String]>,
+    ) -> Result<Option<Vec<u8>>, SignError> {
+        use cqdt_app::documents::SignAs;
+        if let Err(e) = crate::sign::pdf_can_be_signed(pdf) {
+            tracing::warn!(error = %e, "PDF kept with detached signatures only");
+            return Ok(None);
+        }
+        let signer = self.signer_as(who)?;
+        let stamped;
+        let input = match stamp {
+            Some(lines) if !lines.is_empty() => {
+                stamped = crate::sign::stamp_pdf(pdf, lines)?;
+                &stamped[..]
+            }
+            _ => pdf,
+        };
+        let reason = match who {
+            SignAs::Person { .. } => "Ký văn bản (người có thẩm quyền)",
+            SignAs::Agency { .. } => "Ký số của cơ quan, tổ chức khi ban hành",
+        };
+        crate::sign::sign_pdf(
+            input,
+            signer.as_ref(),
+            &crate::sign::PdfSignOptions {
+                reason: Some(reason.into()),
+                ..crate::sign::PdfSignOptions::default()
+            },
+        )
+        .map(Some)
+    }
+}
+
+/// The document port's report for one detached signer or embedded PDF signature.
+fn checked(
+    s: Option<&crate::sign::SignerReport>,
+    pdf_problems: &[String],
+    pdf: Option<cqdt_app::documents::PdfCoverage>,
+    pdf_time: Option<&String>,
+) -> cqdt_app::documents::VerifiedSignature {
+    let mut problems: Vec<String> = pdf_problems.to_vec();
+    if let Some(s) = s {
+        problems.extend(s.problems.iter().cloned());
+    }
+    cqdt_app::documents::VerifiedSignature {
+        signer_name: s.and_then(|s| s.common_name.clone()),
+        subject: s.map(|s| s.subject.clone()).unwrap_or_default(),
+        organization: s.and_then(|s| s.organization.clone()),
+        issuer: s.map(|s| s.issuer.clone()).unwrap_or_default(),
+        serial: s.map(|s| s.serial.clone()).unwrap_or_default(),
+        not_before: s.and_then(|s| s.not_before.clone()),
+        not_after: s.and_then(|s| s.not_after.clone()),
+        signing_time: pdf_time
+            .cloned()
+            .or_else(|| s.and_then(|s| s.signing_time.clone())),
+        chain: s.map(|s| s.chain.clone()).unwrap_or_default(),
+        trusted: s.is_some_and(|s| s.chain_valid),
+        intact: s.is_some_and(|s| s.digest_ok && s.signature_ok),
+        cert_valid_at_signing_time: s.is_some_and(|s| s.cert_valid_at_signing_time),
+        valid: pdf_problems.is_empty() && s.is_some_and(crate::sign::SignerReport::valid),
+        problems,
+        pdf,
+    }
+}
+
+impl Verification {
+    /// The document port's form of this report, over the file `bytes`.
+    pub fn to_app(&self, bytes: &[u8]) -> cqdt_app::documents::SignatureVerification {
+        use cqdt_app::documents::{PdfCoverage, SignatureVerification, VerificationKind};
+        match self {
+            Verification::Detached(r) => SignatureVerification::new(
+                VerificationKind::Detached,
+                bytes,
+                r.signers
+                    .iter()
+                    .map(|s| checked(Some(s), &[], None, None))
+                    .collect(),
+            ),
+            Verification::Pdf(reports) => SignatureVerification::new(
+                VerificationKind::Pdf,
+                bytes,
+                reports
+                    .iter()
+                    .map(|r| {
+                        checked(
+                            r.signer.as_ref(),
+                            &r.problems,
+                            Some(PdfCoverage {
+                                field: r.field.clone(),
+                                reason: r.reason.clone(),
+                                location: r.location.clone(),
+                                revision: r.revision,
+                                revisions: r.revisions,
+                                signed_length: r.signed_length,
+                                covers_whole_file: r.covers_whole_file,
+                            }),
+                            r.signing_time_vn.as_ref(),
+                        )
+                    })
+                    .collect(),
+            ),
+        }
+    }
+}
 
 #[async_trait::async_trait]
 impl cqdt_app::documents::DocumentSigner for DocumentSigning {
@@ -479,35 +622,49 @@ impl cqdt_app::documents::DocumentSigner for DocumentSigning {
         who: &cqdt_app::documents::SignAs,
         bytes: &[u8],
     ) -> cqdt_app::AppResult<Vec<u8>> {
-        use cqdt_app::documents::SignAs;
         let service = self.0.clone();
         let who = who.clone();
         let bytes = bytes.to_vec();
-        let failed = |e: String| {
-            cqdt_app::AppError::new(cqdt_domain::ErrorCode::DocumentSigningFailed).with_detail(e)
-        };
+        tokio::task::spawn_blocking(move || service.signer_as(&who)?.sign_detached(&bytes))
+            .await
+            .map_err(failed)?
+            .map_err(failed)
+    }
+
+    async fn sign_pdf(
+        &self,
+        who: &cqdt_app::documents::SignAs,
+        pdf: &[u8],
+        stamp: Option<&[String]>,
+    ) -> cqdt_app::AppResult<Option<Vec<u8>>> {
+        let service = self.0.clone();
+        let who = who.clone();
+        let pdf = pdf.to_vec();
+        let stamp = stamp.map(<[String]>::to_vec);
         tokio::task::spawn_blocking(move || {
-            let signer = match &who {
-                SignAs::Person { user, full_name } => service.personal_signer(&SigningPerson {
-                    id: user.to_string(),
-                    full_name: full_name.clone(),
-                    position: None,
-                    email: None,
-                })?,
-                SignAs::Agency {
-                    agency,
-                    identifier,
-                    name,
-                } => service.agency_signer(&SigningAgency {
-                    id: agency.to_string(),
-                    name: name.clone(),
-                    official_id: Some(identifier.clone()),
-                })?,
-            };
-            signer.sign_detached(&bytes)
+            service.stamp_and_sign_pdf(&who, &pdf, stamp.as_deref())
         })
         .await
-        .map_err(|e| failed(e.to_string()))?
-        .map_err(|e| failed(e.to_string()))
+        .map_err(failed)?
+        .map_err(failed)
+    }
+
+    async fn verify(
+        &self,
+        bytes: &[u8],
+        signature: Option<&[u8]>,
+    ) -> cqdt_app::AppResult<cqdt_app::documents::SignatureVerification> {
+        let service = self.0.clone();
+        let bytes = bytes.to_vec();
+        let signature = signature.map(<[u8]>::to_vec);
+        tokio::task::spawn_blocking(move || {
+            // The key store (the trust anchors) failing is ours, not the input's.
+            let roots = service.trust_roots().map_err(failed)?;
+            let v = verify_with_roots(&bytes, signature.as_deref(), &roots)
+                .map_err(|e| cqdt_app::documents::signer::unreadable(e.to_string()))?;
+            Ok(v.to_app(&bytes))
+        })
+        .await
+        .map_err(failed)?
     }
 }

@@ -8,7 +8,7 @@ use cqdt_app::ports::FakeClock;
 use cqdt_app::{Clock, SystemClock};
 use cqdt_exchange::sign::{
     PdfSignOptions, PdfSignatureReport, SignError, Signer, SoftwareSigner, TestCa,
-    VisibleSignature, certificate_pem, sign_issued_pdf, sign_pdf, verify_pdf,
+    VisibleSignature, certificate_pem, sign_issued_pdf, sign_pdf, stamp_pdf, verify_pdf,
 };
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -622,4 +622,120 @@ fn hostile_input_is_an_error_or_an_invalid_report_never_a_panic() {
     check(&[0xff; 4096]);
     check(b"%PDF-1.7\nxref\n0 1\n0000000000 65535 f \ntrailer << /Size 1 /Root 1 0 R /Prev 9 >>\nstartxref\n9\n%%EOF");
     fuzz(&signed, fuzz_rounds());
+}
+
+/// The issuing sequence: the signer signs, the clerk stamps the number and date (an
+/// incremental update), the agency signs over it. The first signature stays valid for us and
+/// for pdfsig and covers revision 2 of 4; the stamp is text pdftotext reads, diacritics too.
+#[test]
+fn a_stamp_between_the_two_signatures_keeps_the_first_valid() {
+    let f = fixture();
+    let lines = [
+        "Số: 01/UBND-VP".to_string(),
+        "Ban hành ngày 05 tháng 3 năm 2024".to_string(),
+    ];
+    for (name, original) in [
+        ("stamp-classic", simple_pdf()),
+        ("stamp-form", build_pdf(true)),
+    ] {
+        let signed = sign_pdf(&original, &f.personal, &PdfSignOptions::default()).unwrap();
+        let stamped = stamp_pdf(&signed, &lines).unwrap();
+        assert!(stamped.starts_with(&signed), "incremental update");
+        let issued = sign_pdf(&stamped, &f.agency, &PdfSignOptions::default()).unwrap();
+        let reports = verify_pdf(&issued, &roots()).unwrap();
+        assert_eq!(reports.len(), 2, "{reports:#?}");
+        assert!(
+            reports.iter().all(PdfSignatureReport::valid),
+            "{reports:#?}"
+        );
+        let first = reports.iter().find(|r| !r.covers_whole_file).unwrap();
+        let second = reports.iter().find(|r| r.covers_whole_file).unwrap();
+        assert_eq!((first.revision, first.revisions), (2, 4), "{first:#?}");
+        assert_eq!((second.revision, second.revisions), (4, 4), "{second:#?}");
+        assert_eq!(first.signed_length, signed.len() as u64);
+        let s = first.signer.as_ref().unwrap();
+        assert_eq!(s.common_name.as_deref(), Some("Nguyễn Văn A"));
+        assert!(s.not_before.is_some() && s.not_after.is_some());
+        assert_eq!(
+            second.signer.as_ref().unwrap().common_name.as_deref(),
+            Some("UBND tỉnh Tây Ninh")
+        );
+        // A stamp over the agency's signature would not be covered by it.
+        let after = stamp_pdf(&issued, &lines).unwrap();
+        let r = verify_pdf(&after, &roots()).unwrap();
+        assert!(r.iter().all(|r| !r.covers_whole_file), "{r:#?}");
+
+        let dir = temp_dir(name);
+        let path = dir.join("issued.pdf");
+        std::fs::write(&path, &issued).unwrap();
+        if let Some(out) = pdfsig(&path) {
+            say(&out);
+            assert_eq!(count(&out, "Signature #"), 2, "{out}");
+            assert_eq!(
+                count(&out, "Signature Validation: Signature is Valid."),
+                2,
+                "{out}"
+            );
+        }
+        qpdf_check(&path);
+        pdftotext_contains(&path, "Số: 01/UBND-VP");
+        pdftotext_contains(&path, "Ban hành ngày 05 tháng 3 năm 2024");
+        pdftotext_contains(&path, TEXT);
+        // One byte of the stamp changed: the agency's signature breaks, pdfsig says so.
+        let mut tampered = issued.clone();
+        let at = signed.len() + 40;
+        tampered[at] ^= 0x01;
+        let r = verify_pdf(&tampered, &roots()).unwrap();
+        assert!(!r.iter().find(|r| r.covers_whole_file).unwrap().valid());
+        std::fs::write(&path, &tampered).unwrap();
+        if let Some(out) = pdfsig(&path) {
+            assert!(
+                count(&out, "Signature Validation: Signature is Valid.") < 2,
+                "{out}"
+            );
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// A stamp on a PDF written with an xref stream and object streams (our own generator).
+#[test]
+fn a_stamp_on_a_krilla_pdf() {
+    use chrono::NaiveDate;
+    let f = fixture();
+    let sheet = cqdt_outputs::Ii06aSheet {
+        parent: Some("UBND tỉnh Tây Ninh".into()),
+        unit: "Sở Tư pháp".into(),
+        reporting_unit: "Sở Tư pháp".into(),
+        receiving_unit: "Văn phòng UBND tỉnh".into(),
+        from: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        to: NaiveDate::from_ymd_opt(2026, 3, 31).unwrap(),
+        lines: Vec::new(),
+        total: [0; 11],
+        place: "Tây Ninh".into(),
+        issued_on: NaiveDate::from_ymd_opt(2026, 4, 2).unwrap(),
+    };
+    let original = sheet.render_pdf().unwrap();
+    let signed = sign_pdf(&original, &f.personal, &PdfSignOptions::default()).unwrap();
+    let stamped = stamp_pdf(&signed, &["Số: 07/STP-VP".to_string()]).unwrap();
+    let issued = sign_pdf(&stamped, &f.agency, &PdfSignOptions::default()).unwrap();
+    let reports = verify_pdf(&issued, &roots()).unwrap();
+    assert_eq!(reports.len(), 2);
+    assert!(
+        reports.iter().all(PdfSignatureReport::valid),
+        "{reports:#?}"
+    );
+    let dir = temp_dir("stamp-krilla");
+    let path = dir.join("issued.pdf");
+    std::fs::write(&path, &issued).unwrap();
+    if let Some(out) = pdfsig(&path) {
+        assert_eq!(
+            count(&out, "Signature Validation: Signature is Valid."),
+            2,
+            "{out}"
+        );
+    }
+    qpdf_check(&path);
+    pdftotext_contains(&path, "Số: 07/STP-VP");
+    let _ = std::fs::remove_dir_all(&dir);
 }

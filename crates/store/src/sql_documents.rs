@@ -518,6 +518,20 @@ macro_rules! sql_documents {
                 Ok(rec)
             }
 
+            async fn document_counter_next(&self, k: &CounterKey) -> AppResult<u32> {
+                let last: Option<i64> = sqlx::query_scalar(
+                    "SELECT last FROM document_counters WHERE agency_id = $1 AND year = $2 AND series = $3",
+                )
+                .bind(k.agency_id.to_string())
+                .bind(i64::from(k.year))
+                .bind(&k.series)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                u32::try_from(last.unwrap_or(0).saturating_add(1))
+                    .map_err(|_| AppError::new(ErrorCode::DocumentNumberOutOfRange))
+            }
+
             async fn document_get(&self, id: DocumentId) -> AppResult<Option<DocumentRecord>> {
                 Ok(self
                     .documents_where("d.id = $1", &[id.to_string()], "")

@@ -391,9 +391,34 @@ async fn whole_path_from_paper_to_the_receivers_register() {
                 DocFileKind::Main,
                 DocFileKind::Main,
                 DocFileKind::SignerSignature,
-                DocFileKind::AgencySignature
+                DocFileKind::SignedPdf,
+                DocFileKind::AgencySignature,
+                DocFileKind::IssuedPdf
             ]
         );
+        // The issued PDF: the signer's embedded signature over the current main file, then
+        // the number and date stamped, then the agency's (the fake signer writes comments).
+        let (issued, issued_bytes) = app.document_default_file(&w.clerk, out.id).await.unwrap();
+        assert_eq!(issued.kind, DocFileKind::IssuedPdf);
+        assert_eq!(issued.file_type, "pdf");
+        let text = String::from_utf8_lossy(&issued_bytes).into_owned();
+        assert!(issued_bytes.starts_with(&pdf("bản 2")), "{text}");
+        let signer_at = text.find("%FAKE-PDF-SIGNATURE person").unwrap();
+        let stamp_at = text.find("%FAKE-STAMP Số: 01/QĐ-UBND").unwrap();
+        let seal_at = text.find("%FAKE-PDF-SIGNATURE agency").unwrap();
+        assert!(signer_at < stamp_at && stamp_at < seal_at, "{text}");
+        assert!(
+            text.contains("%FAKE-STAMP Ban hành ngày 05 tháng 3 năm 2024"),
+            "{text}"
+        );
+        let report = app.signatures_verify(&issued_bytes, None).await.unwrap();
+        assert_eq!(report.signatures.len(), 2);
+        assert!(report.signatures.iter().all(|s| s.intact), "{report:?}");
+        assert!(!report.all_valid, "a fake signature is never trusted");
+        let mut changed = issued_bytes.clone();
+        changed[3] ^= 1;
+        let report = app.signatures_verify(&changed, None).await;
+        assert!(report.is_err() || report.unwrap().signatures.iter().all(|s| !s.intact));
         let linked = app
             .document_link_reply(&w.specialist, inc.id, out.id)
             .await
@@ -427,9 +452,8 @@ async fn whole_path_from_paper_to_the_receivers_register() {
             ]
         );
         assert_eq!(
-            package.files[0].bytes,
-            pdf("bản 2"),
-            "the current main file"
+            package.files[0].bytes, issued_bytes,
+            "the issued PDF travels as the main file"
         );
         // Editing is for drafts only.
         let mut late = w.draft("quyet_dinh", "Sửa sau khi ban hành");

@@ -5,6 +5,7 @@ mod documents;
 mod dossiers;
 mod edxml;
 mod files;
+pub(crate) mod signatures;
 mod slips;
 
 pub(crate) use documents::document_file_response;
@@ -2034,12 +2035,13 @@ fn add_shared_responses(op: &mut utoipa::openapi::path::Operation, write: bool) 
         documents::documents_submit_review, documents::documents_send_back,
         documents::documents_submit_signature, documents::documents_sign, documents::documents_issue,
         documents::documents_file_get, documents::documents_search, documents::documents_overdue,
-        documents::documents_figures, documents::documents_register,
+        documents::documents_figures, documents::documents_register, documents::documents_default_file,
         edxml::edxml_packages_receive, edxml::edxml_status_receive,
+        signatures::signatures_verify,
     ),
     components(schemas(Problem, crate::problem::ProblemLine, FileFormat)),
     modifiers(&SharedResponses),
-    tags((name = "agencies"), (name = "auth"), (name = "users"), (name = "api-keys"), (name = "audit"), (name = "calendar"), (name = "procedures"), (name = "dossiers"), (name = "reports"), (name = "documents"), (name = "edxml"))
+    tags((name = "agencies"), (name = "auth"), (name = "users"), (name = "api-keys"), (name = "audit"), (name = "calendar"), (name = "procedures"), (name = "dossiers"), (name = "reports"), (name = "documents"), (name = "edxml"), (name = "signatures"))
 )]
 pub struct ApiDoc;
 
@@ -2221,6 +2223,15 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
         .route(
             "/api/v1/edxml/status",
             post(edxml::edxml_status_receive)
+                .layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
+        )
+        .route(
+            "/api/v1/documents/{id}/file",
+            get(documents::documents_default_file),
+        )
+        .route(
+            "/api/v1/signatures/verify",
+            post(signatures::signatures_verify)
                 .layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
         )
 }

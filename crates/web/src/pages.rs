@@ -33,6 +33,7 @@ use std::collections::HashMap;
 mod desk;
 mod documents;
 mod portal;
+mod signatures;
 
 // ---------- shared page pieces ----------
 
@@ -2123,4 +2124,5 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
         .merge(portal::routes(upload_limit))
         .merge(desk::routes(upload_limit))
         .merge(documents::routes(upload_limit))
+        .merge(signatures::routes(upload_limit))
 }

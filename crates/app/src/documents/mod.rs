@@ -44,7 +44,10 @@ use crate::store::{NewOutbox, path_string};
 use crate::{App, Ctx};
 
 pub use inbox::{EdxmlInbox, EdxmlKind, EdxmlReceipt, UnavailableEdxmlInbox};
-pub use signer::{DocumentSigner, FakeSigner, SignAs, UnavailableSigner};
+pub use signer::{
+    DocumentSigner, FakeSigner, PdfCoverage, SignAs, SignatureVerification, UnavailableSigner,
+    VerificationKind, VerifiedSignature,
+};
 pub use store::{
     CounterKey, DocFileKind, DocumentBuilder, DocumentFigures, DocumentFile, DocumentRecord,
     DocumentStore, DocumentWrite, RegisterFilter, StateCursor, StateFilter, StatePage,
@@ -552,6 +555,23 @@ impl App {
         bytes: &[u8],
         now: i64,
     ) -> AppResult<DocumentFile> {
+        self.made_file(ctx, doc, kind, name, "p7s", bytes, now)
+            .await
+    }
+
+    /// Store a file the platform made (a signature, a signed PDF) as a file of the document:
+    /// the bytes durable in the blob store before the record is returned for the save.
+    #[allow(clippy::too_many_arguments)]
+    async fn made_file(
+        &self,
+        ctx: &Ctx,
+        doc: DocumentId,
+        kind: DocFileKind,
+        name: &str,
+        file_type: &str,
+        bytes: &[u8],
+        now: i64,
+    ) -> AppResult<DocumentFile> {
         let sha256 = hex::encode(Sha256::digest(bytes));
         self.blobs.put(&sha256, bytes).await?;
         Ok(DocumentFile {
@@ -559,7 +579,7 @@ impl App {
             document_id: doc,
             kind,
             name: name.into(),
-            file_type: "p7s".into(),
+            file_type: file_type.into(),
             size: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
             sha256,
             text: None,
@@ -1401,12 +1421,20 @@ impl App {
                 .as_ref()
                 .map_or_else(String::new, |u| u.full_name.clone()),
         };
-        let sig = signer.sign(&who, &bytes).await.map_err(|e| {
-            AppError::new(ErrorCode::DocumentSigningFailed).with_detail(e.to_string())
-        })?;
+        let sig = signer.sign(&who, &bytes).await.map_err(signing_failed)?;
+        // A PDF also gets the signer's embedded signature (an incremental update, kept as
+        // its own file; the clerk stamps and the agency signs over it at issue).
+        let embedded = if main.file_type == "pdf" {
+            signer
+                .sign_pdf(&who, &bytes, None)
+                .await
+                .map_err(signing_failed)?
+        } else {
+            None
+        };
         let now = self.now_us();
-        let file = self
-            .signature_file(
+        let mut files = vec![
+            self.signature_file(
                 ctx,
                 id,
                 DocFileKind::SignerSignature,
@@ -1414,8 +1442,23 @@ impl App {
                 &sig,
                 now,
             )
-            .await?;
-        self.save_change(ctx, rec, "document.sign", Command::Sign, vec![file], vec![])
+            .await?,
+        ];
+        if let Some(pdf) = embedded {
+            files.push(
+                self.made_file(
+                    ctx,
+                    id,
+                    DocFileKind::SignedPdf,
+                    &pdf_name(&main.name, "da-ky"),
+                    "pdf",
+                    &pdf,
+                    now,
+                )
+                .await?,
+            );
+        }
+        self.save_change(ctx, rec, "document.sign", Command::Sign, files, vec![])
             .await
     }
 
@@ -1450,19 +1493,12 @@ impl App {
             .and_then(|o| o.drafting_unit.clone());
         let note = notation(ty.abbreviation.as_deref(), &issuer, unit.as_deref());
         let (main, bytes) = self.main_file(id).await?;
-        let sig = signer
-            .sign(
-                &SignAs::Agency {
-                    agency: agency.id,
-                    identifier: agency.fields.identifier.to_string(),
-                    name: agency.fields.name.clone(),
-                },
-                &bytes,
-            )
-            .await
-            .map_err(|e| {
-                AppError::new(ErrorCode::DocumentSigningFailed).with_detail(e.to_string())
-            })?;
+        let seal = SignAs::Agency {
+            agency: agency.id,
+            identifier: agency.fields.identifier.to_string(),
+            name: agency.fields.name.clone(),
+        };
+        let sig = signer.sign(&seal, &bytes).await.map_err(signing_failed)?;
         let sig_file = self
             .signature_file(
                 ctx,
@@ -1475,6 +1511,17 @@ impl App {
             .await?;
         let mut files = self.store.document_files(id).await?;
         files.push(sig_file.clone());
+        // The PDF the clerk stamps and the agency signs: the one the signer signed (embedded),
+        // else the main file when it is a PDF (signed before embedded signatures existed).
+        let base = match files.iter().rfind(|f| f.kind == DocFileKind::SignedPdf) {
+            Some(f) => Some(
+                self.blobs
+                    .get(&f.sha256)
+                    .await?
+                    .ok_or_else(|| AppError::internal("signed PDF bytes missing"))?,
+            ),
+            None => (main.file_type == "pdf").then(|| bytes.clone()),
+        };
         let recipients: Vec<Recipient> = rec
             .doc
             .outgoing
@@ -1508,50 +1555,85 @@ impl App {
             Some(&rec.doc),
             Some(&"issued"),
         );
-        let version = rec.version;
-        let build: DocumentBuilder<'_> = Box::new(move |n| {
-            let mut rec = rec;
-            let number = IssuedNumber::new(u32_of(n)?, today, &series, note)?;
-            let eid = edxml_document_id(&organ, &number);
-            let ev = rec.doc.apply(at, actor, Command::Issue { number })?;
-            rec.edxml_document_id = (!secret).then(|| eid.clone());
-            rec.sent_electronic = !send_ids.is_empty();
-            rec.updated_at_us = now;
-            let outbox = send_ids
-                .into_iter()
-                .map(|(oid, r)| NewOutbox {
-                    id: oid,
-                    idempotency_key: format!(
-                        "{TOPIC_SEND}:{}:{}",
-                        rec.id,
-                        r.agency_id.map_or_else(
-                            || format!("edxml:{}", r.identifier.clone().unwrap_or_default()),
-                            |a| a.to_string()
-                        )
-                    ),
-                    topic: TOPIC_SEND.into(),
-                    payload: serde_json::json!({
-                        "document_id": rec.id,
-                        "recipient_agency_id": r.agency_id,
-                        "recipient_identifier": r.identifier,
-                        "edxml_document_id": eid,
-                    })
-                    .to_string(),
-                    created_at_us: now,
-                })
-                .collect();
-            let terms = search_terms(&rec.doc, &files);
-            Ok(DocumentWrite {
-                record: rec,
-                events: vec![ev],
-                files: vec![sig_file],
-                terms,
-                outbox,
-            })
-        });
-        self.store
-            .document_save(Some(version), &audit, Some(&counter), build)
-            .await
+        // With a PDF, the number is stamped before the agency signs, and drawing it is inside
+        // the saving transaction: read the counter's next value, stamp and sign with it, then
+        // save expecting that value; another issue taking it first rolls this one back (the
+        // number stays gap-free and unique) and it starts again with the next value.
+        let mut attempt = 0usize;
+        loop {
+            attempt += 1;
+            let (expected, issued_file) = match &base {
+                None => (None, None),
+                Some(pdf) => {
+                    let next = self.store.document_counter_next(&counter).await?;
+                    let number = IssuedNumber::new(next, today, &series, note.clone())?;
+                    let lines = stamp_lines(&number);
+                    match signer
+                        .sign_pdf(&seal, pdf, Some(&lines))
+                        .await
+                        .map_err(signing_failed)?
+                    {
+                        Some(out) => (
+                            Some(next),
+                            Some(
+                                self.made_file(
+                                    ctx,
+                                    id,
+                                    DocFileKind::IssuedPdf,
+                                    &pdf_name(&main.name, "ban-hanh"),
+                                    "pdf",
+                                    &out,
+                                    now,
+                                )
+                                .await?,
+                            ),
+                        ),
+                        None => (None, None),
+                    }
+                }
+            };
+            let taken = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let mut new_files = vec![sig_file.clone()];
+            let mut all_files = files.clone();
+            if let Some(f) = issued_file {
+                new_files.push(f.clone());
+                all_files.push(f);
+            }
+            let result = self
+                .store
+                .document_save(
+                    Some(rec.version),
+                    &audit,
+                    Some(&counter),
+                    issue_builder(IssueParts {
+                        rec: rec.clone(),
+                        expected,
+                        taken: taken.clone(),
+                        today,
+                        series: series.clone(),
+                        note: note.clone(),
+                        organ: organ.clone(),
+                        secret,
+                        send_ids: send_ids.clone(),
+                        at,
+                        actor,
+                        now,
+                        files: all_files,
+                        new_files,
+                    }),
+                )
+                .await;
+            match result {
+                Err(_)
+                    if taken.load(std::sync::atomic::Ordering::SeqCst)
+                        && attempt < ISSUE_ATTEMPTS =>
+                {
+                    tracing::debug!(document = %id, attempt, "number taken meanwhile; stamping again");
+                    tokio::task::yield_now().await;
+                }
+                other => return other,
+            }
+        }
     }
 
     /// The package a deliverer hands to `recipient` for an issued document: its metadata and
@@ -1611,14 +1693,17 @@ impl App {
         let agency = self.doc_agency(rec.agency_id).await?;
         let mut files = Vec::new();
         let mut stored = self.store.document_files(id).await?;
-        stored.sort_by_key(|f| (f.kind != DocFileKind::Main, f.uploaded_at_us));
-        let last_main = stored
-            .iter()
-            .filter(|f| f.kind == DocFileKind::Main)
-            .count();
+        // The issued PDF (stamped, with both embedded signatures) travels as the main file.
+        let main_kind = if stored.iter().any(|f| f.kind == DocFileKind::IssuedPdf) {
+            DocFileKind::IssuedPdf
+        } else {
+            DocFileKind::Main
+        };
+        stored.sort_by_key(|f| (f.kind != main_kind, f.uploaded_at_us));
+        let last_main = stored.iter().filter(|f| f.kind == main_kind).count();
         for (i, f) in stored.iter().enumerate() {
             let keep = match f.kind {
-                DocFileKind::Main => i + 1 == last_main,
+                k if k == main_kind => i + 1 == last_main,
                 DocFileKind::Attachment => true,
                 // The latest of each, made over the current main file.
                 DocFileKind::SignerSignature | DocFileKind::AgencySignature => {
@@ -1874,6 +1959,156 @@ impl App {
             .await?
             .ok_or_else(|| AppError::new(ErrorCode::FileNotFound))?;
         Ok((f, bytes))
+    }
+
+    /// The document's file as downloaded by default: the issued PDF (number stamped, both
+    /// embedded signatures) once there is one, else the current main file, else the last
+    /// scan. `file.not_found` when the document has none of these.
+    pub async fn document_default_file(
+        &self,
+        ctx: &Ctx,
+        id: DocumentId,
+    ) -> AppResult<(DocumentFile, Vec<u8>)> {
+        let v = self.document_view(ctx, id).await?;
+        let f = default_file(&v.files)
+            .cloned()
+            .ok_or_else(|| AppError::new(ErrorCode::FileNotFound))?;
+        let bytes = self
+            .blobs
+            .get(&f.sha256)
+            .await?
+            .ok_or_else(|| AppError::new(ErrorCode::FileNotFound))?;
+        Ok((f, bytes))
+    }
+
+    /// Check the signatures of any uploaded file (the verification page and API; no login):
+    /// a PDF's embedded signatures, or a detached `.p7s` over the file.
+    pub async fn signatures_verify(
+        &self,
+        bytes: &[u8],
+        signature: Option<&[u8]>,
+    ) -> AppResult<SignatureVerification> {
+        self.signer.verify(bytes, signature).await
+    }
+}
+
+/// Which of a document's files is "the document": the issued PDF, else the latest main file,
+/// else the latest scan.
+pub fn default_file(files: &[DocumentFile]) -> Option<&DocumentFile> {
+    [DocFileKind::IssuedPdf, DocFileKind::Main, DocFileKind::Scan]
+        .into_iter()
+        .find_map(|k| files.iter().rfind(|f| f.kind == k))
+}
+
+/// Attempts at issuing a PDF before giving up when other issues keep taking the number.
+const ISSUE_ATTEMPTS: usize = 64;
+
+/// What the issuing transaction's builder needs.
+struct IssueParts {
+    rec: DocumentRecord,
+    /// The number stamped into the issued PDF: the one drawn must equal it.
+    expected: Option<u32>,
+    /// Set when it did not (another issue took it): the caller tries again.
+    taken: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    today: NaiveDate,
+    series: Series,
+    note: String,
+    organ: String,
+    secret: bool,
+    send_ids: Vec<(String, Recipient)>,
+    at: DateTime<Utc>,
+    actor: Option<UserId>,
+    now: i64,
+    /// Every file of the document after the save (for the search terms).
+    files: Vec<DocumentFile>,
+    new_files: Vec<DocumentFile>,
+}
+
+/// The builder of the issuing transaction: number, event, register entry, outbox.
+fn issue_builder<'a>(p: IssueParts) -> DocumentBuilder<'a> {
+    Box::new(move |n| {
+        let mut rec = p.rec;
+        let n = u32_of(n)?;
+        if p.expected.is_some_and(|e| e != n) {
+            p.taken.store(true, std::sync::atomic::Ordering::SeqCst);
+            return Err(AppError::new(ErrorCode::StorageConflict)
+                .with_detail("the number stamped was taken meanwhile"));
+        }
+        let number = IssuedNumber::new(n, p.today, &p.series, p.note)?;
+        let eid = edxml_document_id(&p.organ, &number);
+        let ev = rec.doc.apply(p.at, p.actor, Command::Issue { number })?;
+        rec.edxml_document_id = (!p.secret).then(|| eid.clone());
+        rec.sent_electronic = !p.send_ids.is_empty();
+        rec.updated_at_us = p.now;
+        let outbox = p
+            .send_ids
+            .into_iter()
+            .map(|(oid, r)| NewOutbox {
+                id: oid,
+                idempotency_key: format!(
+                    "{TOPIC_SEND}:{}:{}",
+                    rec.id,
+                    r.agency_id.map_or_else(
+                        || format!("edxml:{}", r.identifier.clone().unwrap_or_default()),
+                        |a| a.to_string()
+                    )
+                ),
+                topic: TOPIC_SEND.into(),
+                payload: serde_json::json!({
+                    "document_id": rec.id,
+                    "recipient_agency_id": r.agency_id,
+                    "recipient_identifier": r.identifier,
+                    "edxml_document_id": eid,
+                })
+                .to_string(),
+                created_at_us: p.now,
+            })
+            .collect();
+        let terms = search_terms(&rec.doc, &p.files);
+        Ok(DocumentWrite {
+            record: rec,
+            events: vec![ev],
+            files: p.new_files,
+            terms,
+            outbox,
+        })
+    })
+}
+
+/// The issued PDF's file name: `du-thao.pdf` → `du-thao-ban-hanh.pdf`.
+fn pdf_name(name: &str, suffix: &str) -> String {
+    let stem = name
+        .strip_suffix(".pdf")
+        .or_else(|| name.strip_suffix(".PDF"))
+        .unwrap_or(name);
+    format!("{stem}-{suffix}.pdf")
+}
+
+/// What the clerk stamps on the issued PDF (NĐ 30/2020 Phụ lục I: "Số: 05/QĐ-UBND"; the
+/// date written "ngày 05 tháng 3 năm 2024", with a leading zero for days below 10 and for
+/// January and February).
+pub fn stamp_lines(number: &IssuedNumber) -> Vec<String> {
+    let d = number.date;
+    let month = if d.month() < 3 {
+        format!("{:02}", d.month())
+    } else {
+        d.month().to_string()
+    };
+    vec![
+        format!("Số: {}", number.full),
+        format!(
+            "Ban hành ngày {:02} tháng {month} năm {}",
+            d.day(),
+            d.year()
+        ),
+    ]
+}
+
+fn signing_failed(e: AppError) -> AppError {
+    if e.code == ErrorCode::DocumentSigningFailed {
+        e
+    } else {
+        AppError::new(ErrorCode::DocumentSigningFailed).with_detail(e.to_string())
     }
 }
 

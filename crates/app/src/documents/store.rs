@@ -49,15 +49,22 @@ pub enum DocFileKind {
     SignerSignature,
     /// The agency's detached signature over the main file.
     AgencySignature,
+    /// The main PDF with the signer's embedded (PAdES) signature, added at signing.
+    SignedPdf,
+    /// The issued PDF: the signed PDF with the number and date stamped and the agency's
+    /// embedded signature (each an incremental update). The document's file once issued.
+    IssuedPdf,
 }
 
 impl DocFileKind {
-    pub const ALL: [DocFileKind; 5] = [
+    pub const ALL: [DocFileKind; 7] = [
         DocFileKind::Main,
         DocFileKind::Attachment,
         DocFileKind::Scan,
         DocFileKind::SignerSignature,
         DocFileKind::AgencySignature,
+        DocFileKind::SignedPdf,
+        DocFileKind::IssuedPdf,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -66,6 +73,8 @@ impl DocFileKind {
             DocFileKind::Scan => "scan",
             DocFileKind::SignerSignature => "signer_signature",
             DocFileKind::AgencySignature => "agency_signature",
+            DocFileKind::SignedPdf => "signed_pdf",
+            DocFileKind::IssuedPdf => "issued_pdf",
         }
     }
     pub fn parse(s: &str) -> Option<DocFileKind> {
@@ -193,6 +202,9 @@ pub trait DocumentStore: Send + Sync {
         counter: Option<&CounterKey>,
         build: DocumentBuilder<'_>,
     ) -> AppResult<DocumentRecord>;
+    /// The number the counter would give next (its last value + 1, or 1), read outside any
+    /// transaction: issuing stamps it into the PDF, then saves expecting it.
+    async fn document_counter_next(&self, counter: &CounterKey) -> AppResult<u32>;
     async fn document_get(&self, id: DocumentId) -> AppResult<Option<DocumentRecord>>;
     /// By edXML `DocumentId` and direction (incoming: within `agency`).
     async fn document_by_edxml(

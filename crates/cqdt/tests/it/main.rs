@@ -13,6 +13,7 @@ mod files;
 mod http;
 mod openapi;
 mod pages_dossiers;
+mod signatures;
 mod slips;
 
 use cqdt_app::{App, AppConfig};

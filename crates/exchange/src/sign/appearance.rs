@@ -50,6 +50,18 @@ pub(crate) fn build(
     lines: &[String],
     first: u32,
 ) -> Result<Appearance, SignError> {
+    build_styled(width, height, lines, first, true)
+}
+
+/// [`build`], with a blue frame and blue text (a signature box) or, without `frame`, black
+/// text only (the number and date a clerk stamps on an issued document).
+pub(crate) fn build_styled(
+    width: f32,
+    height: f32,
+    lines: &[String],
+    first: u32,
+    frame: bool,
+) -> Result<Appearance, SignError> {
     if !(width > 4.0 && height > 4.0 && width < 14_400.0 && height < 14_400.0) {
         return Err(SignError::Invalid(
             "the signature box is too small or too large".into(),
@@ -85,7 +97,7 @@ pub(crate) fn build(
     // Font size: the lines fit the box with a 3 pt margin, at most 10 pt.
     let pad = 3.0f32;
     let n = lines.len().max(1) as f32;
-    let mut size = ((height - 2.0 * pad) / (n * 1.2)).min(10.0);
+    let mut size = ((height - 2.0 * pad) / (n * 1.2)).min(if frame { 10.0 } else { 13.0 });
     for (_, w) in &shaped {
         if *w > 0.0 {
             size = size.min((width - 2.0 * pad) * upem / w);
@@ -95,13 +107,20 @@ pub(crate) fn build(
     let ascent = f32::from(face.ascender()) / upem * size;
 
     // The form: a blue frame and the lines in dark blue, as signature images are blue (NĐ 30).
-    let mut content = format!(
-        "q 0 0 0.55 RG 0.8 w 0.4 0.4 {:.2} {:.2} re S Q\nBT 0 0 0.55 rg /F1 {size:.2} Tf {:.2} TL {pad:.2} {:.2} Td\n",
-        width - 0.8,
-        height - 0.8,
+    let mut content = if frame {
+        format!(
+            "q 0 0 0.55 RG 0.8 w 0.4 0.4 {:.2} {:.2} re S Q\nBT 0 0 0.55 rg ",
+            width - 0.8,
+            height - 0.8,
+        )
+    } else {
+        "BT 0 g ".to_string()
+    };
+    content.push_str(&format!(
+        "/F1 {size:.2} Tf {:.2} TL {pad:.2} {:.2} Td\n",
         size * 1.2,
         height - pad - ascent
-    );
+    ));
     for (i, (gids, _)) in shaped.iter().enumerate() {
         if i > 0 {
             content.push_str("T* ");

@@ -38,7 +38,10 @@ mod verify;
 pub use appearance::VisibleSignature;
 pub use ca::TestCa;
 pub use cms_build::{build_detached, build_pades, merge, sign_document};
-pub use pdf::{PdfSignOptions, PdfSignatureReport, sign_issued_pdf, sign_pdf, verify_pdf};
+pub use pdf::{
+    PdfSignOptions, PdfSignatureReport, pdf_can_be_signed, sign_issued_pdf, sign_pdf, stamp_pdf,
+    verify_pdf,
+};
 pub use software::SoftwareSigner;
 pub use verify::{Report, SignerReport, verify};
 

@@ -83,6 +83,11 @@ pub struct PdfSignatureReport {
     pub covers_whole_file: bool,
     /// Length of the revision the signature covers.
     pub signed_length: u64,
+    /// Which revision that is (1 = the original file; each incremental update adds one),
+    /// counted by the `%%EOF` markers up to `signed_length`.
+    pub revision: u32,
+    /// How many revisions the file has (`%%EOF` markers).
+    pub revisions: u32,
     /// `/Name`, `/Reason`, `/Location` of the signature dictionary.
     pub name: Option<String>,
     pub reason: Option<String>,
@@ -110,23 +115,7 @@ fn invalid(msg: impl Into<String>) -> SignError {
     SignError::Invalid(msg.into())
 }
 
-/// A name attribute (CN, ST …) of a certificate's subject.
-fn subject_attr(cert: &Certificate, oid: const_oid::ObjectIdentifier) -> Option<String> {
-    cert.tbs_certificate
-        .subject
-        .0
-        .iter()
-        .flat_map(|rdn| rdn.0.iter())
-        .find(|a| a.oid == oid)
-        .and_then(|a| {
-            a.value.decode_as::<String>().ok().or_else(|| {
-                a.value
-                    .decode_as::<der::asn1::PrintableStringRef<'_>>()
-                    .ok()
-                    .map(|s| s.to_string())
-            })
-        })
-}
+use super::verify::subject_attr;
 
 fn vn_parts(at: SystemTime) -> Option<(i32, u8, u8, u8, u8, u8)> {
     let secs = i64::try_from(at.duration_since(UNIX_EPOCH).ok()?.as_secs()).ok()?;
@@ -455,6 +444,50 @@ pub fn sign_pdf(
         }
     }
 
+    let mut seed = pdf_date(at)?.into_bytes();
+    seed.extend_from_slice(field_name.as_bytes());
+    finish_update(&mut out, &doc, pdf, (cat_n, cat_g), offsets, next, &seed);
+
+    // ByteRange, then the CMS over it.
+    let tail = out.len() - contents_end;
+    let br = format!("[0 {contents_at} {contents_end} {tail}]");
+    if br.len() > BYTE_RANGE_WIDTH {
+        return Err(invalid("file too large for the ByteRange placeholder"));
+    }
+    out[byte_range_at..byte_range_at + br.len()].copy_from_slice(br.as_bytes());
+    let mut signed = Vec::with_capacity(out.len() - hex_len);
+    signed.extend_from_slice(&out[..contents_at]);
+    signed.extend_from_slice(&out[contents_end..]);
+    let cms = signer.sign_pades(&signed)?;
+    if cms.len() > opts.contents_size {
+        return Err(invalid(format!(
+            "the signature ({} bytes) does not fit the {} bytes reserved: raise contents_size",
+            cms.len(),
+            opts.contents_size
+        )));
+    }
+    let mut hex = Vec::with_capacity(cms.len() * 2 + 2);
+    write_hex(&mut hex, &cms);
+    // `hex` is `<…>`: copy the digits only, the zero padding stays.
+    let digits = &hex[1..hex.len() - 1];
+    out[contents_at + 1..contents_at + 1 + digits.len()].copy_from_slice(digits);
+    Ok(out)
+}
+
+/// Write the cross-reference section (a table, or an xref stream when the newest section of
+/// `pdf` is one) and the trailer of an incremental update whose objects start at the given
+/// offsets in `out` (which begins with `pdf`). `next` is the first unused object number;
+/// `id_seed` makes the second /ID of the new revision.
+fn finish_update(
+    out: &mut Vec<u8>,
+    doc: &PdfDoc<'_>,
+    pdf: &[u8],
+    root: (u32, u16),
+    mut offsets: Vec<(u32, u16, usize)>,
+    mut next: u32,
+    id_seed: &[u8],
+) {
+    let (cat_n, cat_g) = root;
     // Trailer entries carried over; the second /ID changes with every revision.
     let mut trailer = Dict::default();
     trailer.set(b"Root", Obj::Ref(cat_n, cat_g));
@@ -463,8 +496,7 @@ pub fn sign_pdf(
     }
     let mut hasher = Sha256::new();
     hasher.update(pdf);
-    hasher.update(pdf_date(at)?.as_bytes());
-    hasher.update(field_name.as_bytes());
+    hasher.update(id_seed);
     let new_id = hasher.finalize()[..16].to_vec();
     let first_id = match doc.trailer.get(b"ID") {
         Some(Obj::Array(a)) => match a.first() {
@@ -508,7 +540,7 @@ pub fn sign_pdf(
         );
         d.set(b"Length", Obj::Int(rows.len() as i64));
         out.extend_from_slice(format!("{xs_n} 0 obj\n").as_bytes());
-        write_dict(&mut out, &d);
+        write_dict(out, &d);
         out.extend_from_slice(b"\nstream\n");
         out.extend_from_slice(&rows);
         out.extend_from_slice(b"\nendstream\nendobj\n");
@@ -523,35 +555,10 @@ pub fn sign_pdf(
         }
         trailer.set(b"Size", Obj::Int(i64::from(next)));
         out.extend_from_slice(b"trailer\n");
-        write_dict(&mut out, &trailer);
+        write_dict(out, &trailer);
         out.push(b'\n');
     }
     out.extend_from_slice(format!("startxref\n{xref_at}\n%%EOF\n").as_bytes());
-
-    // ByteRange, then the CMS over it.
-    let tail = out.len() - contents_end;
-    let br = format!("[0 {contents_at} {contents_end} {tail}]");
-    if br.len() > BYTE_RANGE_WIDTH {
-        return Err(invalid("file too large for the ByteRange placeholder"));
-    }
-    out[byte_range_at..byte_range_at + br.len()].copy_from_slice(br.as_bytes());
-    let mut signed = Vec::with_capacity(out.len() - hex_len);
-    signed.extend_from_slice(&out[..contents_at]);
-    signed.extend_from_slice(&out[contents_end..]);
-    let cms = signer.sign_pades(&signed)?;
-    if cms.len() > opts.contents_size {
-        return Err(invalid(format!(
-            "the signature ({} bytes) does not fit the {} bytes reserved: raise contents_size",
-            cms.len(),
-            opts.contents_size
-        )));
-    }
-    let mut hex = Vec::with_capacity(cms.len() * 2 + 2);
-    write_hex(&mut hex, &cms);
-    // `hex` is `<…>`: copy the digits only, the zero padding stays.
-    let digits = &hex[1..hex.len() - 1];
-    out[contents_at + 1..contents_at + 1 + digits.len()].copy_from_slice(digits);
-    Ok(out)
 }
 
 /// Contiguous runs of object numbers (sorted input) for the cross-reference subsections.
@@ -591,6 +598,175 @@ pub fn sign_issued_pdf(
             ..PdfSignOptions::default()
         },
     )
+}
+
+/// Whether `pdf` can take an embedded signature or a stamp here: it is read by our bounded
+/// reader, is not encrypted, not certified (/Perms) and has a first page. An error says why
+/// not; the callers then keep detached signatures only.
+pub fn pdf_can_be_signed(pdf: &[u8]) -> Result<(), SignError> {
+    let doc = PdfDoc::load(pdf)?;
+    if doc.trailer.get(b"Encrypt").is_some() {
+        return Err(invalid("encrypted PDFs cannot be signed here"));
+    }
+    let (_, _, catalog) = doc.catalog()?;
+    if catalog.get(b"Perms").is_some() {
+        return Err(invalid(
+            "the PDF is certified (/Perms): adding a signature could break its certification",
+        ));
+    }
+    doc.first_page(&catalog)?;
+    Ok(())
+}
+
+/// A page attribute, looked up on the page and then up its /Parent chain (ISO 32000-1
+/// §7.7.3.4: /Resources, /MediaBox, /CropBox and /Rotate are inheritable).
+fn inherited(doc: &PdfDoc<'_>, page: &Dict, key: &[u8]) -> Result<Option<Obj>, SignError> {
+    let mut node = page.clone();
+    for _ in 0..32 {
+        if let Some(v) = node.get(key) {
+            return Ok(Some(doc.resolve(v)?));
+        }
+        match node.get(b"Parent") {
+            Some(p @ Obj::Ref(..)) => match doc.resolve(p)? {
+                Obj::Dict(d) => node = d,
+                _ => return Ok(None),
+            },
+            _ => return Ok(None),
+        }
+    }
+    Ok(None)
+}
+
+fn number(o: &Obj) -> Option<f32> {
+    match o {
+        Obj::Int(i) => Some(*i as f32),
+        Obj::Real(r) => std::str::from_utf8(r).ok()?.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// Stamp `lines` (the number and notation, the date of issue) in black at the top left of
+/// the first page, in the top margin, as an **incremental update**: the original bytes stay
+/// as they are, so a signature made before (the signer's) still verifies; a signature made
+/// after (the agency's) covers the stamp. The text is Liberation Serif with a ToUnicode map,
+/// so `pdftotext` and search find it. The page's earlier content is wrapped in `q … Q` so that
+/// its graphics state cannot move the stamp.
+pub fn stamp_pdf(pdf: &[u8], lines: &[String]) -> Result<Vec<u8>, SignError> {
+    if lines.is_empty() || lines.len() > 8 {
+        return Err(invalid("a stamp has 1 to 8 lines"));
+    }
+    let doc = PdfDoc::load(pdf)?;
+    if doc.trailer.get(b"Encrypt").is_some() {
+        return Err(invalid("encrypted PDFs cannot be stamped here"));
+    }
+    let size = doc
+        .trailer
+        .int(b"Size")
+        .and_then(|s| u32::try_from(s).ok())
+        .filter(|s| *s > 0 && *s < 8_000_000)
+        .ok_or_else(|| invalid("PDF: trailer without a valid /Size"))?
+        .max(doc.next_free_number());
+    let (cat_n, cat_g, catalog) = doc.catalog()?;
+    if catalog.get(b"Perms").is_some() {
+        return Err(invalid(
+            "the PDF is certified (/Perms): it cannot be stamped",
+        ));
+    }
+    let (page_n, page_g, mut page) = doc.first_page(&catalog)?;
+
+    // Where: the page's crop box (else media box), top left, inside the top margin.
+    let bx = match inherited(&doc, &page, b"CropBox")? {
+        Some(b) => Some(b),
+        None => inherited(&doc, &page, b"MediaBox")?,
+    };
+    let [x0, y0, x1, y1] = match bx {
+        Some(Obj::Array(a)) if a.len() == 4 => {
+            let v: Vec<f32> = a.iter().filter_map(number).collect();
+            if v.len() == 4 {
+                [
+                    v[0].min(v[2]),
+                    v[1].min(v[3]),
+                    v[0].max(v[2]),
+                    v[1].max(v[3]),
+                ]
+            } else {
+                [0.0, 0.0, 595.0, 842.0]
+            }
+        }
+        _ => [0.0, 0.0, 595.0, 842.0],
+    };
+    let (w, h) = (x1 - x0, y1 - y0);
+    if !(w > 100.0 && h > 100.0) {
+        return Err(invalid("the first page is too small for a stamp"));
+    }
+    let box_w = (w * 0.55).min(320.0);
+    let box_h = (lines.len() as f32 * 13.0 * 1.2 + 6.0).min(h / 4.0);
+    let (sx, sy) = (x0 + (w * 0.08).min(56.0), y1 - 8.0 - box_h);
+
+    // Resources: the page's own or inherited ones, with the stamp as a new XObject.
+    let mut resources = match inherited(&doc, &page, b"Resources")? {
+        Some(Obj::Dict(d)) => d,
+        _ => Dict::default(),
+    };
+    let mut xobjects = match resources.get(b"XObject") {
+        Some(o) => match doc.resolve(o)? {
+            Obj::Dict(d) => d,
+            _ => Dict::default(),
+        },
+        None => Dict::default(),
+    };
+    let xname = (1..1000)
+        .map(|i| format!("CqdtStamp{i}"))
+        .find(|n| xobjects.get(n.as_bytes()).is_none())
+        .ok_or_else(|| invalid("too many stamps on the page"))?;
+
+    let (prefix_n, suffix_n, first) = (size, size + 1, size + 2);
+    let app = appearance::build_styled(box_w, box_h, lines, first, false)?;
+    let next = first + app.objects.len() as u32;
+    xobjects.set(xname.as_bytes(), Obj::Ref(app.first, 0));
+    resources.set(b"XObject", Obj::Dict(xobjects));
+    page.set(b"Resources", Obj::Dict(resources));
+
+    let mut contents = vec![Obj::Ref(prefix_n, 0)];
+    match page.get(b"Contents") {
+        Some(Obj::Ref(n, g)) => match doc.get(*n)? {
+            Obj::Array(a) => contents.extend(a),
+            _ => contents.push(Obj::Ref(*n, *g)),
+        },
+        Some(Obj::Array(a)) => contents.extend(a.iter().cloned()),
+        _ => {}
+    }
+    contents.push(Obj::Ref(suffix_n, 0));
+    page.set(b"Contents", Obj::Array(contents));
+
+    let mut out = pdf.to_vec();
+    if !matches!(out.last(), Some(b'\n' | b'\r')) {
+        out.push(b'\n');
+    }
+    let mut offsets: Vec<(u32, u16, usize)> = Vec::new();
+    let mut object = |out: &mut Vec<u8>, n: u32, g: u16, write: &dyn Fn(&mut Vec<u8>)| {
+        offsets.push((n, g, out.len()));
+        out.extend_from_slice(format!("{n} {g} obj\n").as_bytes());
+        write(out);
+        out.extend_from_slice(b"\nendobj\n");
+    };
+    object(&mut out, page_n, page_g, &|o| write_dict(o, &page));
+    object(&mut out, prefix_n, 0, &|o| {
+        write_stream(o, &Dict::default(), b"q\n")
+    });
+    let draw = format!("\nQ\nq 1 0 0 1 {sx:.2} {sy:.2} cm /{xname} Do Q\n");
+    object(&mut out, suffix_n, 0, &|o| {
+        write_stream(o, &Dict::default(), draw.as_bytes())
+    });
+    for (i, (dict, data)) in app.objects.iter().enumerate() {
+        object(&mut out, app.first + i as u32, 0, &|o| match data {
+            Some(data) => write_stream(o, dict, data),
+            None => write_dict(o, dict),
+        });
+    }
+    let seed = lines.join("\n").into_bytes();
+    finish_update(&mut out, &doc, pdf, (cat_n, cat_g), offsets, next, &seed);
+    Ok(out)
 }
 
 /// The length of the DER value at the start of `data` (tag, length, content), which drops the
@@ -686,6 +862,19 @@ pub fn verify_pdf(
             _ => {} // an empty signature field
         }
     }
+    let eofs: Vec<u64> = pdf
+        .windows(5)
+        .enumerate()
+        .filter(|(_, w)| *w == b"%%EOF")
+        .map(|(i, _)| i as u64 + 5)
+        .collect();
+    for r in &mut reports {
+        r.revisions = u32::try_from(eofs.len()).unwrap_or(u32::MAX);
+        if r.signed_length > 0 {
+            let n = eofs.iter().filter(|e| **e <= r.signed_length).count();
+            r.revision = u32::try_from(n).unwrap_or(u32::MAX);
+        }
+    }
     Ok(reports)
 }
 
@@ -696,6 +885,8 @@ fn empty_report(field: String) -> PdfSignatureReport {
         byte_range: Vec::new(),
         covers_whole_file: false,
         signed_length: 0,
+        revision: 0,
+        revisions: 0,
         name: None,
         reason: None,
         location: None,

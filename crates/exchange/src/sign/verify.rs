@@ -25,6 +25,13 @@ use x509_cert::time::Time;
 pub struct SignerReport {
     /// The signer certificate's subject (RFC 4514 string), empty if the certificate is missing.
     pub subject: String,
+    /// The subject's common name (the person's or the agency's name).
+    pub common_name: Option<String>,
+    /// The subject's organisation (O), if any.
+    pub organization: Option<String>,
+    /// The signer certificate's validity, RFC 3339 UTC.
+    pub not_before: Option<String>,
+    pub not_after: Option<String>,
     pub issuer: String,
     /// Serial number in hexadecimal.
     pub serial: String,
@@ -62,6 +69,24 @@ impl Report {
     pub fn all_valid(&self) -> bool {
         !self.signers.is_empty() && self.signers.iter().all(SignerReport::valid)
     }
+}
+
+/// A name attribute (CN, O …) of a certificate's subject, as text.
+pub(crate) fn subject_attr(cert: &Certificate, oid: const_oid::ObjectIdentifier) -> Option<String> {
+    cert.tbs_certificate
+        .subject
+        .0
+        .iter()
+        .flat_map(|rdn| rdn.0.iter())
+        .find(|a| a.oid == oid)
+        .and_then(|a| {
+            a.value.decode_as::<String>().ok().or_else(|| {
+                a.value
+                    .decode_as::<der::asn1::PrintableStringRef<'_>>()
+                    .ok()
+                    .map(|s| s.to_string())
+            })
+        })
 }
 
 fn unix(t: &Time) -> Duration {
@@ -219,6 +244,10 @@ fn check_signer(
 ) -> SignerReport {
     let mut r = SignerReport {
         subject: String::new(),
+        common_name: None,
+        organization: None,
+        not_before: None,
+        not_after: None,
         issuer: String::new(),
         serial: String::new(),
         signing_time: None,
@@ -233,6 +262,11 @@ fn check_signer(
     match (&info.sid, cert) {
         (_, Some(c)) => {
             r.subject = c.tbs_certificate.subject.to_string();
+            r.common_name = subject_attr(c, const_oid::db::rfc4519::CN);
+            r.organization = subject_attr(c, const_oid::db::rfc4519::O);
+            let v = &c.tbs_certificate.validity;
+            r.not_before = Some(v.not_before.to_date_time().to_string());
+            r.not_after = Some(v.not_after.to_date_time().to_string());
             r.issuer = c.tbs_certificate.issuer.to_string();
             r.serial = c.tbs_certificate.serial_number.to_string();
         }

@@ -291,7 +291,9 @@ fn event_dto(seq: i64, e: &DocumentEvent) -> DocEventDto {
 pub struct DocFileDto {
     #[schema(format = Uuid)]
     pub id: String,
-    /// `main`, `attachment`, `scan`, `signer_signature` or `agency_signature`.
+    /// `main`, `attachment`, `scan`, `signer_signature`, `agency_signature`, `signed_pdf` (the
+    /// main PDF with the signer's embedded signature) or `issued_pdf` (stamped with the number
+    /// and date, both embedded signatures: the document's file once issued).
     pub kind: String,
     pub name: String,
     /// `pdf`, `docx`…, or `p7s` for signatures.
@@ -1270,6 +1272,27 @@ pub async fn documents_file_get(
     let (f, bytes) = s
         .app
         .document_file_content(&caller.ctx, id, file_id)
+        .await
+        .map_err(err(&caller))?;
+    Ok(document_file_response(&f, bytes))
+}
+
+/// Download the document itself: the issued PDF (number and date stamped, the signer's and
+/// the agency's embedded signatures) once issued, else the current main file (else the last
+/// scan of a paper incoming document).
+#[utoipa::path(get, path = "/api/v1/documents/{id}/file", tag = "documents",
+    params(("id" = String, Path, format = Uuid, description = "Document id")),
+    responses((status = 200, description = "The file's bytes", content_type = "application/octet-stream"),
+        (status = 401, body = Problem), (status = 404, body = Problem, description = "No such document, or it has no file")))]
+pub async fn documents_default_file(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let id = doc_id(&caller, &id)?;
+    let (f, bytes) = s
+        .app
+        .document_default_file(&caller.ctx, id)
         .await
         .map_err(err(&caller))?;
     Ok(document_file_response(&f, bytes))

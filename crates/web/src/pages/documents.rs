@@ -1107,6 +1107,9 @@ struct DocPage {
     state: String,
     facts: Vec<FactView>,
     files: Vec<DocFileView>,
+    /// The document's file as downloaded by default (href, label): the issued PDF once there
+    /// is one, else the main file.
+    download: Option<(String, String)>,
     events: Vec<EventLine>,
     receivers: Vec<FactView>,
     /// The actions offered (keys of `doc.action.*`).
@@ -1133,7 +1136,7 @@ impl DocPage {
     }
 }
 
-fn size_label(n: i64) -> String {
+pub(super) fn size_label(n: i64) -> String {
     if n >= 1024 * 1024 {
         format!("{:.1} MB", n as f64 / (1024.0 * 1024.0))
     } else {
@@ -1340,6 +1343,17 @@ async fn render_doc(
             fact("reply_to", r.to_string());
         }
     }
+    let download = cqdt_app::documents::default_file(&view.files).map(|f| {
+        let label = if f.kind == cqdt_app::documents::DocFileKind::IssuedPdf {
+            t.s("doc.download_issued")
+        } else {
+            t.s("doc.download")
+        };
+        (
+            format!("/van-ban/{}/tep/{}", rec.id, f.id),
+            label.to_string(),
+        )
+    });
     let files = view
         .files
         .iter()
@@ -1469,6 +1483,7 @@ async fn render_doc(
         state: state_label(&t, d.state),
         facts,
         files,
+        download,
         events,
         receivers: last,
         acts,
