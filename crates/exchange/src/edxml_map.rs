@@ -72,7 +72,7 @@ pub fn content_type(name: &str) -> &'static str {
 
 fn description(kind: DocFileKind) -> &'static str {
     match kind {
-        DocFileKind::Main => DESC_MAIN,
+        DocFileKind::Main | DocFileKind::SignedPdf | DocFileKind::IssuedPdf => DESC_MAIN,
         DocFileKind::SignerSignature => DESC_SIGNER_SIGNATURE,
         DocFileKind::AgencySignature => DESC_AGENCY_SIGNATURE,
         DocFileKind::Attachment | DocFileKind::Scan => DESC_ATTACHMENT,
@@ -111,7 +111,7 @@ pub fn to_package(
     let mut files: Vec<&PackageFile> = p.files.iter().collect();
     // Main first, then attachments, then signatures (stable within each).
     files.sort_by_key(|f| match f.kind {
-        DocFileKind::Main => 0,
+        DocFileKind::Main | DocFileKind::SignedPdf | DocFileKind::IssuedPdf => 0,
         DocFileKind::Attachment | DocFileKind::Scan => 1,
         DocFileKind::SignerSignature => 2,
         DocFileKind::AgencySignature => 3,

@@ -514,7 +514,12 @@ impl App {
                 DocFileKind::Main | DocFileKind::Attachment | DocFileKind::Scan => {
                     self.file_text(r.file_type.as_str(), &up.bytes).await
                 }
-                DocFileKind::SignerSignature | DocFileKind::AgencySignature => None,
+                // Signatures, and the signed/issued copies of the main file (whose text the
+                // main file already gave).
+                DocFileKind::SignerSignature
+                | DocFileKind::AgencySignature
+                | DocFileKind::SignedPdf
+                | DocFileKind::IssuedPdf => None,
             };
             out.push(DocumentFile {
                 id: r.id,
@@ -1705,11 +1710,16 @@ impl App {
             let keep = match f.kind {
                 k if k == main_kind => i + 1 == last_main,
                 DocFileKind::Attachment => true,
-                // The latest of each, made over the current main file.
+                // The latest of each, made over the current main file; an issued PDF carries
+                // both signatures inside (the detached ones are over the unstamped file).
                 DocFileKind::SignerSignature | DocFileKind::AgencySignature => {
-                    !stored[i + 1..].iter().any(|g| g.kind == f.kind)
+                    main_kind == DocFileKind::Main
+                        && !stored[i + 1..].iter().any(|g| g.kind == f.kind)
                 }
-                DocFileKind::Scan => false,
+                DocFileKind::Main
+                | DocFileKind::Scan
+                | DocFileKind::SignedPdf
+                | DocFileKind::IssuedPdf => false,
             };
             if !keep {
                 continue;
@@ -1723,7 +1733,12 @@ impl App {
                 name: f.name.clone(),
                 bytes,
                 text: f.text.clone(),
-                kind: f.kind,
+                // The receiver gets the issued PDF as the document's main file.
+                kind: if f.kind == main_kind {
+                    DocFileKind::Main
+                } else {
+                    f.kind
+                },
             });
         }
         Ok(ReceivedPackage {
