@@ -441,16 +441,10 @@ async fn whole_path_from_paper_to_the_receivers_register() {
             .await
             .unwrap();
         assert_eq!(package.number, "01/QĐ-UBND");
-        // The current main file and the latest signer's and agency's signatures over it.
+        // The issued PDF as the main file; its two signatures are inside it, so the detached
+        // ones (over the unstamped file) do not travel.
         let kinds: Vec<DocFileKind> = package.files.iter().map(|f| f.kind).collect();
-        assert_eq!(
-            kinds,
-            vec![
-                DocFileKind::Main,
-                DocFileKind::SignerSignature,
-                DocFileKind::AgencySignature
-            ]
-        );
+        assert_eq!(kinds, vec![DocFileKind::Main]);
         assert_eq!(
             package.files[0].bytes, issued_bytes,
             "the issued PDF travels as the main file"
@@ -1154,16 +1148,8 @@ async fn edxml_exchange_through_the_deliverer() {
         assert_eq!(
             kinds,
             vec![
-                (
-                    DocFileKind::AgencySignature,
-                    "van-ban.pdf.agency.p7s".into()
-                ),
                 (DocFileKind::Attachment, "phu-luc.pdf".into()),
-                (DocFileKind::Main, "van-ban.pdf".into()),
-                (
-                    DocFileKind::SignerSignature,
-                    "van-ban.pdf.signer.p7s".into()
-                ),
+                (DocFileKind::Main, "van-ban-ban-hanh.pdf".into()),
             ],
             "{}",
             db.backend
@@ -1238,7 +1224,8 @@ async fn edxml_exchange_through_the_deliverer() {
             cqdt_edxml::Package::from_xml(&std::fs::read(&exported[0]).unwrap()).unwrap();
         assert_eq!(peer_pkg.header.to[0].organ_id, "000.00.00.G16");
         assert_eq!(peer_pkg.header.document_id, eid);
-        assert_eq!(peer_pkg.attachments.len(), 4);
+        // The issued PDF (its signatures inside) and the attachment.
+        assert_eq!(peer_pkg.attachments.len(), 2);
 
         // The inbox folder: a good package (to the city, fresh from another document) and a
         // hostile file.
