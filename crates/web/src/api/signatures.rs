@@ -19,8 +19,10 @@ fn bad(caller: &Caller, code: ErrorCode, field: &str) -> ApiError {
     ApiError::from(AppError::field(code, field)).lang(caller.lang)
 }
 
-/// The multipart body of a verification.
+/// The multipart body of a verification: `file` and `signature` only (another part is refused
+/// with `request.unknown_field`, so the schema is closed).
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct VerifyForm {
     /// The file: a signed PDF, or any file whose detached signature is given.
@@ -224,4 +226,19 @@ pub async fn signatures_verify(
         .await
         .map_err(err(&caller))?;
     Ok(axum::Json(verification_dto(&v)))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use utoipa::OpenApi;
+
+    /// The handler refuses parts other than `file` and `signature`; the schema the fuzzer
+    /// checks requests against says so.
+    #[test]
+    fn the_verification_form_is_closed() {
+        let doc = serde_json::to_value(crate::api::ApiDoc::openapi()).unwrap();
+        let form = &doc["components"]["schemas"]["VerifyForm"];
+        assert_eq!(form["additionalProperties"], false, "{form}");
+    }
 }
