@@ -382,6 +382,9 @@ async fn issued_pdf_is_stamped_and_signed_twice_and_the_verifier_says_so() {
         problem(r, 400, "request.missing_field").await;
         let r = verify_api(&t, Some(b"plain text".to_vec()), None).await;
         problem(r, 422, "signature.unreadable").await;
+        // An empty file chosen (it has a name): nothing to read, 422 like any unreadable file.
+        let r = verify_api(&t, Some(Vec::new()), None).await;
+        problem(r, 422, "signature.unreadable").await;
         let r = verify_api(&t, Some(main.clone()), Some(b"not a signature".to_vec())).await;
         problem(r, 422, "signature.unreadable").await;
 

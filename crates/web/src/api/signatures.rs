@@ -177,13 +177,21 @@ pub(crate) async fn read_verify_parts(
             Err(_) => return Err(malformed()),
         };
         let name = field.name().unwrap_or("").to_string();
+        // A form's file input left empty sends an empty part without a file name.
+        let unnamed = field.file_name().is_none_or(str::is_empty);
         let bytes = match field.bytes().await {
             Ok(b) => b.to_vec(),
             Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
             Err(_) => return Err(malformed()),
         };
         match name.as_str() {
-            "file" if file.is_none() => file = Some(bytes),
+            "file" if file.is_none() => {
+                if bytes.is_empty() && !unnamed {
+                    // An empty file was chosen: nothing in it can be read.
+                    return Err(bad(caller, ErrorCode::SignatureUnreadable, "file"));
+                }
+                file = Some(bytes)
+            }
             // An empty signature part is a form's file input left empty.
             "signature" if signature.is_none() => {
                 signature = (!bytes.is_empty()).then_some(bytes);
@@ -212,7 +220,7 @@ pub(crate) async fn read_verify_parts(
         (status = 400, body = Problem, description = "`request.missing_field` without a `file` part; `request.unknown_field`; a malformed multipart body"),
         (status = 401, body = Problem, description = "An `Authorization: Bearer` key that is unknown or revoked"),
         (status = 413, body = Problem), (status = 415, body = Problem, description = "Not multipart/form-data"),
-        (status = 422, body = Problem, description = "`signature.unreadable`: not a PDF and no signature file, or an unreadable signature"),
+        (status = 422, body = Problem, description = "`signature.unreadable`: an empty file, not a PDF and no signature file, or an unreadable signature"),
         (status = 503, body = Problem, description = "No signing service configured")))]
 pub async fn signatures_verify(
     State(s): State<AppState>,
