@@ -981,7 +981,8 @@ pub async fn documents_submit_signature(
 }
 
 /// Sign (leader): the signer's detached signature over the main file is stored as a `.p7s`
-/// file of the document.
+/// file of the document and, when the main file is a PDF, the PDF with the signer's embedded
+/// signature as well (`signed_pdf`).
 #[utoipa::path(post, path = "/api/v1/documents/{id}/sign", tag = "documents",
     params(("id" = String, Path, format = Uuid, description = "Document id")),
     responses((status = 200, body = DocumentDto), (status = 401, body = Problem), (status = 403, body = Problem),
@@ -1001,7 +1002,9 @@ pub async fn documents_sign(
 }
 
 /// Issue a signed document (clerk): its number and notation for the year, the agency's
-/// signature, the outgoing register, and delivery to recipients on the platform.
+/// signature, the outgoing register, and delivery to recipients as signed edXML. With a PDF,
+/// the number and date are stamped into it and the agency's embedded signature added over
+/// them (`issued_pdf`, the document's file from then on).
 #[utoipa::path(post, path = "/api/v1/documents/{id}/issue", tag = "documents",
     params(("id" = String, Path, format = Uuid, description = "Document id")),
     responses((status = 200, body = DocumentDto), (status = 401, body = Problem), (status = 403, body = Problem),
