@@ -3,7 +3,7 @@
 // Run with tests/browser/run.sh.
 
 import assert from 'node:assert/strict';
-import { browserTest, DEMO_PASSWORD } from './support.mjs';
+import { browserTest, DEMO_PASSWORD, runAxe } from './support.mjs';
 
 const FORBIDDEN_H1 = 'Không có quyền truy cập';
 const CITY = '000.00.20.H53';
@@ -415,3 +415,28 @@ browserTest('working calendar: 2019 shows Tết and the 30/4 holiday, and works 
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(width <= 361, `page is ${width}px wide at 360px`);
 }, { id: 'calendar' });
+
+// The accessibility gate itself: what a broken build that served one unlabelled input would
+// show. The input is added to the real registration form in the page, and the same axe-core
+// run every step uses must flag it as a serious or critical violation of rule "label", which
+// is what fails a test (the page as served is checked clean by the test above).
+browserTest('accessibility gate: an unlabelled input on a real page is a blocking violation', async (s) => {
+  await s.goto('/dang-ky', 'registration form as served');
+  await s.page.evaluate(() => {
+    const input = document.createElement('input');
+    input.type = 'text';
+    input.name = 'broken';
+    input.id = 'broken-unlabelled';
+    document.querySelector('main form').prepend(input);
+  });
+  await s.screenshot('registration form with an unlabelled input');
+  const violations = await runAxe(s.page);
+  const label = violations.find((v) => v.id === 'label');
+  assert.ok(label, `axe-core must report the unlabelled input; it reported ${JSON.stringify(violations.map((v) => v.id))}`);
+  assert.ok(['serious', 'critical'].includes(label.impact), `impact ${label.impact} would not fail a test`);
+  assert.ok(
+    label.nodes.some((n) => n.target.join(' ').includes('#broken-unlabelled')),
+    JSON.stringify(label.nodes),
+  );
+  // runAxe directly, not s.step: the deliberate violation stays out of the run's axe summary.
+});

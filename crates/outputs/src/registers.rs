@@ -13,13 +13,13 @@
 //! cần thiết".
 
 use chrono::{Datelike, NaiveDate};
-use rust_xlsxwriter::{ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook};
+use rust_xlsxwriter::{ExcelDateTime, Format, FormatAlign, FormatBorder};
 use unicode_normalization::UnicodeNormalization;
 
 use crate::OutputError;
 use crate::fonts::Fonts;
 use crate::layout::{Align, Col, Composer, Geometry, MM, Span, b, i, r};
-use crate::render::{DocInfo, to_pdf};
+use crate::render::{DocInfo, to_pdf, workbook};
 use crate::vi::date_vi;
 
 /// Table text size: the ten columns of a register fit A4 landscape at 10.5 pt.
@@ -646,7 +646,12 @@ impl Table<'_> {
         let cell_c = cell.clone().set_align(FormatAlign::Center);
         let date = cell_c.clone().set_num_format("dd/mm/yyyy");
 
-        let mut wb = Workbook::new();
+        let title = format!("{} năm {}", self.kind.title(), h.year);
+        let mut wb = workbook(&DocInfo {
+            title: &title,
+            subject: &h.agency,
+            date: h.printed_on,
+        })?;
         let ws = wb.add_worksheet();
         ws.set_name(self.kind.sheet_name(h.year)).map_err(x)?;
         if let Some(parent) = &h.parent {

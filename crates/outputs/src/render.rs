@@ -19,6 +19,27 @@ use crate::OutputError;
 use crate::fonts::Fonts;
 use crate::layout::{Item, Page, RULE};
 
+/// A new workbook whose properties carry the legal date instead of the clock, so the same
+/// register or report renders to the same bytes (the creation time is the only part of an
+/// XLSX file that would otherwise change from one run to the next).
+pub(crate) fn workbook(info: &DocInfo) -> Result<rust_xlsxwriter::Workbook, OutputError> {
+    let x = |e: rust_xlsxwriter::XlsxError| OutputError::Xlsx(e.to_string());
+    let created = rust_xlsxwriter::ExcelDateTime::from_ymd(
+        u16::try_from(info.date.year()).unwrap_or(1970),
+        u8::try_from(info.date.month()).unwrap_or(1),
+        u8::try_from(info.date.day()).unwrap_or(1),
+    )
+    .map_err(x)?;
+    let properties = rust_xlsxwriter::DocProperties::new()
+        .set_title(info.title)
+        .set_subject(info.subject)
+        .set_author("cqdt")
+        .set_creation_datetime(&created);
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    wb.set_properties(&properties);
+    Ok(wb)
+}
+
 /// What the PDF says about itself.
 pub(crate) struct DocInfo<'a> {
     pub title: &'a str,

@@ -3,12 +3,12 @@
 //! The thirteen columns are standards.md §1.5's.
 
 use chrono::NaiveDate;
-use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook};
+use rust_xlsxwriter::{Format, FormatAlign, FormatBorder};
 
 use crate::OutputError;
 use crate::fonts::Fonts;
 use crate::layout::{Align, BODY, Col, Composer, MM, WIDTH, b, i, r};
-use crate::render::{DocInfo, to_pdf};
+use crate::render::{DocInfo, to_pdf, workbook};
 use crate::vi::{date_vi, vnd};
 
 /// One line of the report: (1) TT, (2) lĩnh vực, (3)–(13).
@@ -175,7 +175,11 @@ impl Ii06aSheet {
     /// the column numbers, one row per field and the total; numbers as numbers.
     pub fn render_xlsx(&self) -> Result<Vec<u8>, OutputError> {
         let x = |e: rust_xlsxwriter::XlsxError| OutputError::Xlsx(e.to_string());
-        let mut wb = Workbook::new();
+        let mut wb = workbook(&DocInfo {
+            title: &format!("{FORM} — {TITLE}"),
+            subject: &period_text(self.from, self.to),
+            date: self.issued_on,
+        })?;
         let ws = wb.add_worksheet();
         ws.set_name("II.06a").map_err(x)?;
         let bold = Format::new().set_bold();

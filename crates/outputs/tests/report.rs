@@ -176,3 +176,12 @@ for c in sheet.iter('{%s}c' % ns['m']):
         assert_eq!(at(&format!("{col}16")), v.to_string(), "{col}16");
     }
 }
+
+#[test]
+fn the_same_report_renders_to_the_same_bytes_a_second_later() {
+    let s = sheet();
+    let (pdf, xlsx) = (s.render_pdf().unwrap(), s.render_xlsx().unwrap());
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert_eq!(pdf, s.render_pdf().unwrap());
+    assert_eq!(xlsx, s.render_xlsx().unwrap());
+}

@@ -27,6 +27,30 @@ const FILE_COLS: &str =
 /// Terms per INSERT statement.
 const TERM_CHUNK: usize = 400;
 
+/// What a document is posted under in `document_postings`: its words, and `@<agency id>` for
+/// every agency of its path, so that "within this subtree" is a term like the others. A
+/// document without words (a secret one) is posted under nothing and never found.
+pub(crate) fn postings(w: &DocumentWrite) -> Vec<String> {
+    if w.terms.is_empty() {
+        return vec![];
+    }
+    let mut out = w.terms.clone();
+    out.extend(
+        w.record
+            .agency_path
+            .iter()
+            .map(|a| agency_term(&a.to_string())),
+    );
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The term of an agency's subtree.
+fn agency_term(agency_id: &str) -> String {
+    format!("@{agency_id}")
+}
+
 /// A bound value of a query built at run time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Bind {
@@ -81,6 +105,90 @@ pub fn by_state_sql(
         parts.join(" UNION ALL ")
     );
     (sql, binds)
+}
+
+/// How far the length of a posting list is counted when choosing the list to walk.
+const SEARCH_CAP: i64 = 5_000;
+
+/// The SQL of a search: the newest `limit` documents posted under every term of `exact` and
+/// under a term of the `prefix` range (`lo`, and `hi` when the range has an end).
+///
+/// With `drive = Some(k)` the k-th exact term's postings are walked newest first (one backward
+/// range of the primary key), each candidate is probed for the other terms (primary key) and
+/// the prefix (`document_postings_document`), and the walk stops at the page's last match.
+/// With `None` the prefix range is the walk (chosen when it is the shortest list and short):
+/// its postings are probed the same way, then sorted. Binds are all text, `$1…` in order.
+pub fn search_sql(
+    exact: &[String],
+    prefix: Option<(&str, Option<&str>)>,
+    drive: Option<usize>,
+    limit: i64,
+) -> (String, Vec<String>) {
+    let mut binds: Vec<String> = Vec::new();
+    let mut conds: Vec<String> = Vec::new();
+    let push = |binds: &mut Vec<String>, v: &str| {
+        binds.push(v.to_string());
+        format!("${}", binds.len())
+    };
+    let (walk, order) = match drive {
+        Some(k) => {
+            let m = push(&mut binds, &exact[k]);
+            (
+                format!("t.term = {m}"),
+                "t.created_at_us DESC, t.document_id DESC",
+            )
+        }
+        None => {
+            let (lo, hi) = prefix.unwrap_or(("", None));
+            let mut w = format!("t.term >= {}", push(&mut binds, lo));
+            if let Some(hi) = hi {
+                w.push_str(&format!(" AND t.term < {}", push(&mut binds, hi)));
+            }
+            (w, "t.created_at_us DESC, t.document_id DESC")
+        }
+    };
+    for (k, term) in exact.iter().enumerate() {
+        if Some(k) == drive {
+            continue;
+        }
+        let m = push(&mut binds, term);
+        conds.push(format!(
+            "EXISTS (SELECT 1 FROM document_postings x WHERE x.term = {m} \
+             AND x.created_at_us = t.created_at_us AND x.document_id = t.document_id)"
+        ));
+    }
+    if let (Some((lo, hi)), Some(_)) = (prefix, drive) {
+        let mut w = format!("x.term >= {}", push(&mut binds, lo));
+        if let Some(hi) = hi {
+            w.push_str(&format!(" AND x.term < {}", push(&mut binds, hi)));
+        }
+        conds.push(format!(
+            "EXISTS (SELECT 1 FROM document_postings x WHERE x.document_id = t.document_id AND {w})"
+        ));
+    }
+    let mut filter = walk;
+    for c in conds {
+        filter.push_str(" AND ");
+        filter.push_str(&c);
+    }
+    let ids = if drive.is_some() {
+        format!(
+            "SELECT t.document_id FROM document_postings t WHERE {filter} ORDER BY {order} LIMIT {limit}"
+        )
+    } else {
+        // A document may have several words in the prefix range: one row each.
+        format!(
+            "SELECT t.document_id FROM document_postings t WHERE {filter} \
+             GROUP BY t.created_at_us, t.document_id ORDER BY {order} LIMIT {limit}"
+        )
+    };
+    (
+        format!(
+            "SELECT {REC_COLS} FROM documents d JOIN ({ids}) m ON m.document_id = d.id \
+             ORDER BY d.created_at_us DESC, d.id DESC"
+        ),
+        binds,
+    )
 }
 
 fn date_text(d: NaiveDate) -> String {
@@ -457,19 +565,20 @@ macro_rules! sql_documents {
                         .map_err(db_err)?;
                     }
                 }
-                sqlx::query("DELETE FROM document_terms WHERE document_id = $1")
+                sqlx::query("DELETE FROM document_postings WHERE document_id = $1")
                     .bind(&id)
                     .execute(&mut **tx)
                     .await
                     .map_err(db_err)?;
-                for chunk in w.terms.chunks(TERM_CHUNK) {
+                for chunk in postings(w).chunks(TERM_CHUNK) {
                     let values: Vec<String> =
-                        (0..chunk.len()).map(|k| format!("(${}, $1)", k + 2)).collect();
+                        (0..chunk.len()).map(|k| format!("(${}, $2, $1)", k + 3)).collect();
                     let sql = format!(
-                        "INSERT INTO document_terms (term, document_id) VALUES {} ON CONFLICT DO NOTHING",
+                        "INSERT INTO document_postings (term, created_at_us, document_id) VALUES {} \
+                         ON CONFLICT DO NOTHING",
                         values.join(", ")
                     );
-                    let mut q = sqlx::query(&sql).bind(&id);
+                    let mut q = sqlx::query(&sql).bind(&id).bind(r.created_at_us);
                     for t in chunk {
                         q = q.bind(t.as_str());
                     }
@@ -597,20 +706,37 @@ macro_rules! sql_documents {
                     f.year.to_string(),
                 ];
                 // The year is bound as text and cast, so one bind type serves every query.
-                let w = "d.agency_id = $1 AND d.direction = $2 AND d.reg_year = CAST($3 AS BIGINT)";
-                let items = self
-                    .documents_where(
-                        w,
-                        &binds,
-                        &format!(
-                            "ORDER BY d.registered_at_us DESC, d.id DESC LIMIT {} OFFSET {}",
-                            f.limit.max(0),
-                            f.offset.max(0)
-                        ),
-                    )
-                    .await?;
-                let total = self.count_where(w, &binds).await?;
-                Ok((items, total))
+                let w = "agency_id = $1 AND direction = $2 AND reg_year = CAST($3 AS BIGINT)";
+                // The page's ids from `documents_register` alone (the index covers them, so
+                // skipping `offset` entries reads no rows), then the page's rows.
+                let sql = format!(
+                    "SELECT {REC_COLS} FROM documents d JOIN (SELECT id AS page_id, registered_at_us AS page_at \
+                     FROM documents WHERE {w} ORDER BY registered_at_us DESC, id DESC LIMIT {} OFFSET {}) p \
+                     ON p.page_id = d.id ORDER BY p.page_at DESC, p.page_id DESC",
+                    f.limit.max(0),
+                    f.offset.max(0)
+                );
+                let mut q = sqlx::query(&sql);
+                for b in &binds {
+                    q = q.bind(b.as_str());
+                }
+                let rows = q.fetch_all(&self.pool).await.map_err(db_err)?;
+                let items = rows
+                    .iter()
+                    .map(Self::document_from)
+                    .collect::<AppResult<Vec<_>>>()?;
+                // The register's length, kept by triggers (migration 0010).
+                let total: Option<i64> = sqlx::query_scalar(
+                    "SELECT n FROM document_register_counts \
+                     WHERE agency_id = $1 AND direction = $2 AND reg_year = CAST($3 AS BIGINT)",
+                )
+                .bind(&binds[0])
+                .bind(&binds[1])
+                .bind(&binds[2])
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok((items, total.unwrap_or(0)))
             }
 
             async fn documents_by_state(&self, f: &StateFilter) -> AppResult<StatePage> {
@@ -737,44 +863,83 @@ macro_rules! sql_documents {
                 prefix: Option<&str>,
                 limit: i64,
             ) -> AppResult<Vec<DocumentRecord>> {
-                let mut binds = vec![format!("{}%", like_escape(path_prefix))];
-                let mut parts = Vec::new();
-                for t in terms {
-                    binds.push(t.clone());
-                    parts.push(format!(
-                        "SELECT document_id FROM document_terms WHERE term = ${}",
-                        binds.len()
-                    ));
-                }
-                if let Some(p) = prefix.filter(|p| !p.is_empty()) {
-                    binds.push(p.to_string());
-                    let lo = binds.len();
-                    match prefix_end(p) {
-                        Some(hi) => {
-                            binds.push(hi);
-                            parts.push(format!(
-                                "SELECT document_id FROM document_terms WHERE term >= ${lo} AND term < ${}",
-                                binds.len()
-                            ));
-                        }
-                        None => parts.push(format!(
-                            "SELECT document_id FROM document_terms WHERE term >= ${lo}"
-                        )),
-                    }
-                }
-                if parts.is_empty() {
+                let prefix = prefix.filter(|p| !p.is_empty());
+                if terms.is_empty() && prefix.is_none() {
                     return Ok(vec![]);
                 }
-                let w = format!(
-                    "d.id IN ({}) AND d.agency_path LIKE $1 ESCAPE '\\'",
-                    parts.join(" INTERSECT ")
+                let mut exact: Vec<String> = terms.to_vec();
+                if let Some(a) = path_prefix.trim_end_matches('/').rsplit('/').next()
+                    && !a.is_empty()
+                {
+                    exact.push(agency_term(a));
+                }
+                let range = prefix.map(|p| (p.to_string(), prefix_end(p)));
+                // How long each list is, counted up to SEARCH_CAP (an index range each).
+                let (counts, prefix_count) = {
+                    let mut binds: Vec<String> = Vec::new();
+                    let mut cols = Vec::new();
+                    for t in &exact {
+                        binds.push(t.clone());
+                        cols.push(format!(
+                            "(SELECT COUNT(*) FROM (SELECT 1 FROM document_postings \
+                             WHERE term = ${} LIMIT {SEARCH_CAP}) c)",
+                            binds.len()
+                        ));
+                    }
+                    if let Some((lo, hi)) = &range {
+                        binds.push(lo.clone());
+                        let mut w = format!("term >= ${}", binds.len());
+                        if let Some(hi) = hi {
+                            binds.push(hi.clone());
+                            w.push_str(&format!(" AND term < ${}", binds.len()));
+                        }
+                        cols.push(format!(
+                            "(SELECT COUNT(*) FROM (SELECT 1 FROM document_postings \
+                             WHERE {w} LIMIT {SEARCH_CAP}) c)"
+                        ));
+                    }
+                    let sql = format!("SELECT {}", cols.join(", "));
+                    let mut q = sqlx::query(&sql);
+                    for b in &binds {
+                        q = q.bind(b.as_str());
+                    }
+                    let row = q.fetch_one(&self.pool).await.map_err(db_err)?;
+                    let mut counts = Vec::with_capacity(exact.len());
+                    for k in 0..exact.len() {
+                        counts.push(row.try_get::<i64, _>(k).map_err(db_err)?);
+                    }
+                    let pc = if range.is_some() {
+                        Some(row.try_get::<i64, _>(exact.len()).map_err(db_err)?)
+                    } else {
+                        None
+                    };
+                    (counts, pc)
+                };
+                if counts.contains(&0) || prefix_count == Some(0) {
+                    return Ok(vec![]);
+                }
+                let driver = counts
+                    .iter()
+                    .enumerate()
+                    .min_by_key(|(_, n)| **n)
+                    .map(|(k, n)| (k, *n));
+                let by_prefix = match (prefix_count, driver) {
+                    (Some(pc), Some((_, dn))) => pc < dn && pc < SEARCH_CAP,
+                    (Some(_), None) => true,
+                    (None, _) => false,
+                };
+                let (sql, binds) = search_sql(
+                    &exact,
+                    range.as_ref().map(|(lo, hi)| (lo.as_str(), hi.as_deref())),
+                    if by_prefix { None } else { driver.map(|(k, _)| k) },
+                    limit.max(0),
                 );
-                self.documents_where(
-                    &w,
-                    &binds,
-                    &format!("ORDER BY d.created_at_us DESC, d.id DESC LIMIT {}", limit.max(0)),
-                )
-                .await
+                let mut q = sqlx::query(&sql);
+                for b in &binds {
+                    q = q.bind(b.as_str());
+                }
+                let rows = q.fetch_all(&self.pool).await.map_err(db_err)?;
+                rows.iter().map(Self::document_from).collect()
             }
 
             async fn document_figures(

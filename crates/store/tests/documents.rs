@@ -1574,3 +1574,144 @@ async fn search_finds_words_inside_pdfs() {
         db.cleanup().await;
     }
 }
+
+/// Search walks one posting list newest first and probes the others (migration 0010): each
+/// way of choosing the list gives the same answer as "every word, newest first" computed here
+/// from what was registered — the rarest word, the prefix of the last word, the agency's
+/// subtree — and a page stops at its limit. The register's pages and its kept length agree
+/// with the registrations.
+#[tokio::test]
+async fn search_plans_and_register_pages_agree_with_the_registrations() {
+    for db in each("documents_search_plans").await {
+        let w = world(&db).await;
+        let app = &w.app;
+        // 30 in the province's register, 6 in the city's (the city is in the province's
+        // subtree); every subject says "kế hoạch"; "thủy điện" is in two of the province's.
+        let mut province = Vec::new();
+        let mut city = Vec::new();
+        for i in 0..36u32 {
+            w.set(local(2024, 3, 4, 8, 0) + chrono::Duration::minutes(i64::from(i)));
+            let in_city = i % 6 == 5;
+            let subject = match i {
+                3 | 16 => format!("Về kế hoạch xây dựng thủy điện đợt {i}"),
+                _ if in_city => format!("Về kế hoạch chỉnh trang đô thị thành phố đợt {i}"),
+                _ => format!("Về kế hoạch giao thông nông thôn đợt {i}"),
+            };
+            let mut p = w.paper(&subject, Urgency::Normal);
+            let who = if in_city {
+                p.agency_id = w.city.id;
+                &w.city_clerk
+            } else {
+                &w.clerk
+            };
+            let d = app.document_register_paper(who, p).await.unwrap();
+            if in_city {
+                city.push(d.id)
+            } else {
+                province.push(d.id)
+            }
+        }
+        let newest_first = |ids: &[DocumentId]| ids.iter().rev().copied().collect::<Vec<_>>();
+        let all: Vec<DocumentId> = {
+            let mut v = Vec::new();
+            for i in 0..36usize {
+                // Registration order interleaves the two agencies.
+                let k = i / 6;
+                v.push(if i % 6 == 5 {
+                    city[k]
+                } else {
+                    province[k * 5 + i % 6]
+                });
+            }
+            newest_first(&v)
+        };
+        let find = |ctx: Ctx, agency, q: &'static str, limit| {
+            let app = app.clone();
+            async move {
+                app.documents_search(&ctx, agency, q, Some(limit))
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|r| r.id)
+                    .collect::<Vec<_>>()
+            }
+        };
+        let hydro = vec![province[14], province[3]];
+        let b = &db.backend;
+        // The prefix is the shortest list: it is walked.
+        assert_eq!(
+            find(w.clerk.clone(), w.province.id, "ke hoach thuy", 20).await,
+            hydro,
+            "{b}"
+        );
+        // A rare whole word is walked, the prefix probed.
+        assert_eq!(
+            find(w.clerk.clone(), w.province.id, "thuy dien ke hoa", 20).await,
+            hydro,
+            "{b}"
+        );
+        // A common word alone, cut at the limit: the newest five of the whole subtree.
+        assert_eq!(
+            find(w.clerk.clone(), w.province.id, "ke hoach", 5).await,
+            all[..5],
+            "{b}"
+        );
+        assert_eq!(
+            find(w.clerk.clone(), w.province.id, "ke hoach", 50).await,
+            all,
+            "{b}"
+        );
+        // The city's subtree is the shortest list: walked, the words probed.
+        assert_eq!(
+            find(w.city_clerk.clone(), w.city.id, "ke hoach", 50).await,
+            newest_first(&city),
+            "{b}"
+        );
+        assert_eq!(
+            find(w.city_clerk.clone(), w.city.id, "ke hoach thuy", 50).await,
+            vec![],
+            "{b}"
+        );
+        // Words of different documents: nothing; an unknown prefix: nothing.
+        assert_eq!(
+            find(w.clerk.clone(), w.province.id, "thuy dien nong thon", 50).await,
+            vec![],
+            "{b}"
+        );
+        assert_eq!(
+            find(w.clerk.clone(), w.province.id, "ke hoach zzq", 50).await,
+            vec![],
+            "{b}"
+        );
+
+        // The province's incoming register: 30 long, pages newest first by arrival.
+        let page = |offset, limit| {
+            let app = app.clone();
+            let ctx = w.clerk.clone();
+            let agency = w.province.id;
+            async move {
+                app.document_register(
+                    &ctx,
+                    &RegisterQuery {
+                        agency_id: agency,
+                        book: Book::Incoming,
+                        year: 2024,
+                        limit: Some(limit),
+                        offset: Some(offset),
+                    },
+                )
+                .await
+                .unwrap()
+            }
+        };
+        let mut seen = Vec::new();
+        for offset in [0, 7, 14, 21, 28] {
+            let p = page(offset, 7).await;
+            assert_eq!(p.total, 30, "{b}");
+            seen.extend(p.items.iter().map(|r| r.id));
+        }
+        assert_eq!(seen, newest_first(&province), "{b}");
+        assert!(page(30, 7).await.items.is_empty(), "{b}");
+        db.cleanup().await;
+    }
+}

@@ -305,7 +305,7 @@ impl Loader {
             for t in [
                 "documents",
                 "document_events",
-                "document_terms",
+                "document_postings",
                 "document_recipients",
             ] {
                 self.exec(&format!("VACUUM (ANALYZE) {t}")).await?;

@@ -36,7 +36,7 @@ const DOC_COLS: &str = "id, direction, agency_id, agency_path, agency_tier, stat
 const DOC_CHUNK: usize = 800;
 const EVENT_CHUNK: usize = 3_000;
 const RECIPIENT_CHUNK: usize = 3_000;
-const TERM_CHUNK: usize = 10_000;
+const TERM_CHUNK: usize = 8_000;
 
 struct Prepared<'a> {
     w: &'a DocumentWrite,
@@ -194,18 +194,22 @@ macro_rules! bulk_insert {
                 });
                 qb.build().execute(&mut *tx).await.map_err(db_err)?;
             }
-            let terms: Vec<(String, &str)> = prepared
+            let terms: Vec<(String, i64, String)> = prepared
                 .iter()
                 .flat_map(|p| {
                     let id = p.w.record.id.to_string();
-                    p.w.terms.iter().map(move |t| (id.clone(), t.as_str()))
+                    let at = p.w.record.created_at_us;
+                    super::postings(&p.w)
+                        .into_iter()
+                        .map(move |t| (id.clone(), at, t))
                 })
                 .collect();
             for chunk in terms.chunks(TERM_CHUNK) {
-                let mut qb: QueryBuilder<'_, $db> =
-                    QueryBuilder::new("INSERT INTO document_terms (term, document_id) ");
-                qb.push_values(chunk, |mut b, (id, t)| {
-                    b.push_bind(*t).push_bind(id.as_str());
+                let mut qb: QueryBuilder<'_, $db> = QueryBuilder::new(
+                    "INSERT INTO document_postings (term, created_at_us, document_id) ",
+                );
+                qb.push_values(chunk, |mut b, (id, at, t)| {
+                    b.push_bind(t.as_str()).push_bind(*at).push_bind(id.as_str());
                 });
                 qb.push(" ON CONFLICT DO NOTHING");
                 qb.build().execute(&mut *tx).await.map_err(db_err)?;
