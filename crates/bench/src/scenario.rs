@@ -647,12 +647,18 @@ impl Prepared {
                 send(self.authed(wk, rb)).await
             }
             Scenario::DocRegister => {
+                // A subject and sender drawn as the generator draws them: thousands of
+                // registrations with one repeated subject would skew later searches (their
+                // words would head every posting list they share).
+                use crate::generate::documents::{OUTSIDE, subject};
+                let mut r = crate::generate::rng::Rng::new(seq, 0x646f_632d_7265_67);
+                let (sender, abbreviation) = *r.pick(OUTSIDE);
                 let body = json!({
                     "agency_id": self.province_id,
                     "type_code": "cong_van",
-                    "subject": format!("V/v kiểm tra tải hệ thống văn bản, lượt {} số {seq}", self.tag),
-                    "sender_name": "Sở Thông tin và Truyền thông",
-                    "sender_number": format!("{}/STTTT-CNTT", seq % 5000 + 1),
+                    "subject": subject("cong_van", &mut r),
+                    "sender_name": sender,
+                    "sender_number": format!("{}/{abbreviation}-VP", seq % 5000 + 1),
                 });
                 let url = format!("{base}/api/v1/documents/incoming");
                 send(self.authed(wk, wk.client.post(url).json(&body))).await

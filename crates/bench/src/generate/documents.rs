@@ -447,7 +447,8 @@ const WHEN: &[&str] = &[
     "giai đoạn 2026–2030",
     "tháng cao điểm",
 ];
-const OUTSIDE: &[(&str, &str)] = &[
+/// Ministries and provincial bodies outside the agency tree (name, abbreviation).
+pub const OUTSIDE: &[(&str, &str)] = &[
     ("Văn phòng Chính phủ", "VPCP"),
     ("Bộ Nội vụ", "BNV"),
     ("Bộ Tài chính", "BTC"),
@@ -471,7 +472,9 @@ const SIGNERS: &[&str] = &[
     "Huỳnh Thanh Tú",
 ];
 
-fn subject(type_code: &str, r: &mut Rng) -> String {
+/// The subject of a generated document of a type (also what `doc-register` registers, so
+/// that a benchmark's own registrations look like the year around them).
+pub fn subject(type_code: &str, r: &mut Rng) -> String {
     let task = *r.pick(TASKS);
     let place = *r.pick(PLACES);
     let when = *r.pick(WHEN);

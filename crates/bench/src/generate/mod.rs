@@ -19,7 +19,7 @@ mod catalogue;
 pub mod documents;
 mod life;
 mod people;
-mod rng;
+pub mod rng;
 mod write;
 
 use anyhow::{Context, Result, anyhow, bail};
