@@ -121,8 +121,8 @@ pub enum Probe {
     Scalar,
 }
 
-/// How far the length of a posting list is counted when choosing the list to walk.
-const SEARCH_CAP: i64 = 5_000;
+/// How far a posting list is read when choosing the list to walk (see `documents_search`).
+const SEARCH_CAP: i64 = 1_000;
 
 /// The SQL of a search: the newest `limit` documents posted under every term of `exact` and
 /// under a term of the `prefix` range (`lo`, and `hi` when the range has an end).
@@ -895,16 +895,21 @@ macro_rules! sql_documents {
                     exact.push(agency_term(a));
                 }
                 let range = prefix.map(|p| (p.to_string(), prefix_end(p)));
-                // How long each list is, counted up to SEARCH_CAP (an index range each).
-                let (counts, prefix_count) = {
+                // Which list to walk. For each exact term, the creation time of its
+                // SEARCH_CAP-th newest posting (one index range of that length): the older it
+                // is, the sparser the term among recent documents, which is where the walk
+                // goes. Terms with fewer postings (no such time) are counted and the rarest
+                // wins. The prefix range is counted up to SEARCH_CAP.
+                let (markers, prefix_count) = {
                     let mut binds: Vec<String> = Vec::new();
                     let mut cols = Vec::new();
                     for t in &exact {
                         binds.push(t.clone());
                         cols.push(format!(
-                            "(SELECT COUNT(*) FROM (SELECT 1 FROM document_postings \
-                             WHERE term = ${} LIMIT {SEARCH_CAP}) c)",
-                            binds.len()
+                            "(SELECT created_at_us FROM document_postings WHERE term = ${} \
+                             ORDER BY created_at_us DESC LIMIT 1 OFFSET {})",
+                            binds.len(),
+                            SEARCH_CAP - 1
                         ));
                     }
                     if let Some((lo, hi)) = &range {
@@ -925,25 +930,47 @@ macro_rules! sql_documents {
                         q = q.bind(b.as_str());
                     }
                     let row = q.fetch_one(&self.pool).await.map_err(db_err)?;
-                    let mut counts = Vec::with_capacity(exact.len());
+                    let mut markers = Vec::with_capacity(exact.len());
                     for k in 0..exact.len() {
-                        counts.push(row.try_get::<i64, _>(k).map_err(db_err)?);
+                        markers.push(row.try_get::<Option<i64>, _>(k).map_err(db_err)?);
                     }
                     let pc = if range.is_some() {
                         Some(row.try_get::<i64, _>(exact.len()).map_err(db_err)?)
                     } else {
                         None
                     };
-                    (counts, pc)
+                    (markers, pc)
                 };
-                if counts.contains(&0) || prefix_count == Some(0) {
+                if prefix_count == Some(0) {
                     return Ok(vec![]);
                 }
-                let driver = counts
-                    .iter()
-                    .enumerate()
-                    .min_by_key(|(_, n)| **n)
-                    .map(|(k, n)| (k, *n));
+                // (k, count) of the terms with fewer than SEARCH_CAP postings.
+                let mut rare: Vec<(usize, i64)> = Vec::new();
+                for (k, m) in markers.iter().enumerate() {
+                    if m.is_none() {
+                        let n: i64 = sqlx::query_scalar(&format!(
+                            "SELECT COUNT(*) FROM (SELECT 1 FROM document_postings \
+                             WHERE term = $1 LIMIT {SEARCH_CAP}) c"
+                        ))
+                        .bind(exact[k].as_str())
+                        .fetch_one(&self.pool)
+                        .await
+                        .map_err(db_err)?;
+                        if n == 0 {
+                            return Ok(vec![]);
+                        }
+                        rare.push((k, n));
+                    }
+                }
+                let driver: Option<(usize, i64)> = match rare.iter().min_by_key(|(_, n)| *n) {
+                    Some(r) => Some(*r),
+                    None => markers
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(k, m)| m.map(|m| (k, m)))
+                        .min_by_key(|(_, m)| *m)
+                        .map(|(k, _)| (k, SEARCH_CAP)),
+                };
                 let by_prefix = match (prefix_count, driver) {
                     (Some(pc), Some((_, dn))) => pc < dn && pc < SEARCH_CAP,
                     (Some(_), None) => true,
