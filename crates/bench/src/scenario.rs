@@ -651,7 +651,7 @@ impl Prepared {
                 // registrations with one repeated subject would skew later searches (their
                 // words would head every posting list they share).
                 use crate::generate::documents::{OUTSIDE, subject};
-                let mut r = crate::generate::rng::Rng::new(seq, 0x646f_632d_7265_67);
+                let mut r = crate::generate::rng::Rng::new(seq, 0x0064_6f63_2d72_6567);
                 let (sender, abbreviation) = *r.pick(OUTSIDE);
                 let body = json!({
                     "agency_id": self.province_id,
