@@ -894,7 +894,34 @@ macro_rules! sql_documents {
                 {
                     exact.push(agency_term(a));
                 }
-                let range = prefix.map(|p| (p.to_string(), prefix_end(p)));
+                let mut range = prefix.map(|p| (p.to_string(), prefix_end(p)));
+                // A prefix range holding one word only ("ubnd" when no longer word starts
+                // so) is that word: it can then be walked in time order like the others.
+                if let Some((lo, hi)) = &range {
+                    let bound = if hi.is_some() { " AND term < $2" } else { "" };
+                    let sql = format!(
+                        "SELECT (SELECT term FROM document_postings WHERE term >= $1{bound} \
+                         ORDER BY term LIMIT 1), (SELECT term FROM document_postings \
+                         WHERE term >= $1{bound} ORDER BY term DESC LIMIT 1)"
+                    );
+                    let mut q = sqlx::query(&sql).bind(lo.as_str());
+                    if let Some(hi) = hi {
+                        q = q.bind(hi.as_str());
+                    }
+                    let row = q.fetch_one(&self.pool).await.map_err(db_err)?;
+                    let first: Option<String> = row.try_get(0).map_err(db_err)?;
+                    let last: Option<String> = row.try_get(1).map_err(db_err)?;
+                    match (first, last) {
+                        (None, _) | (_, None) => return Ok(vec![]),
+                        (Some(a), Some(b)) if a == b => {
+                            if !exact.contains(&a) {
+                                exact.push(a);
+                            }
+                            range = None;
+                        }
+                        _ => {}
+                    }
+                }
                 // Which list to walk. For each exact term, the creation time of its
                 // SEARCH_CAP-th newest posting (one index range of that length): the older it
                 // is, the sparser the term among recent documents, which is where the walk

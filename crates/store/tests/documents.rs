@@ -1593,7 +1593,7 @@ async fn search_plans_and_register_pages_agree_with_the_registrations() {
             w.set(local(2024, 3, 4, 8, 0) + chrono::Duration::minutes(i64::from(i)));
             let in_city = i % 6 == 5;
             let subject = match i {
-                3 | 16 => format!("Về kế hoạch xây dựng thủy điện đợt {i}"),
+                3 | 16 => format!("Về kế hoạch xây dựng thủy điện, điều tiết nước đợt {i}"),
                 _ if in_city => format!("Về kế hoạch chỉnh trang đô thị thành phố đợt {i}"),
                 _ => format!("Về kế hoạch giao thông nông thôn đợt {i}"),
             };
@@ -1638,7 +1638,13 @@ async fn search_plans_and_register_pages_agree_with_the_registrations() {
         };
         let hydro = vec![province[14], province[3]];
         let b = &db.backend;
-        // The prefix is the shortest list: it is walked.
+        // The prefix ("dien", "dieu") is the shortest list: it is walked.
+        assert_eq!(
+            find(w.clerk.clone(), w.province.id, "ke hoach die", 20).await,
+            hydro,
+            "{b}"
+        );
+        // A prefix that is one word only is that word.
         assert_eq!(
             find(w.clerk.clone(), w.province.id, "ke hoach thuy", 20).await,
             hydro,
