@@ -151,21 +151,16 @@ pub fn search_sql(
         binds.push(v.to_string());
         format!("${}", binds.len())
     };
-    let (walk, order) = match drive {
-        Some(k) => {
-            let m = push(&mut binds, &exact[k]);
-            (
-                format!("t.term = {m}"),
-                "t.created_at_us DESC, t.document_id DESC",
-            )
-        }
+    let order = "t.created_at_us DESC, t.document_id DESC";
+    let walk = match drive {
+        Some(k) => format!("t.term = {}", push(&mut binds, &exact[k])),
         None => {
             let (lo, hi) = prefix.unwrap_or(("", None));
             let mut w = format!("t.term >= {}", push(&mut binds, lo));
             if let Some(hi) = hi {
                 w.push_str(&format!(" AND t.term < {}", push(&mut binds, hi)));
             }
-            (w, "t.created_at_us DESC, t.document_id DESC")
+            w
         }
     };
     for (k, term) in exact.iter().enumerate() {
