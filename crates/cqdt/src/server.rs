@@ -240,7 +240,8 @@ pub fn spawn_dispatcher(
     let deliverer = cqdt_exchange::documents::ByTopic::new(vec![
         (cqdt_app::outbox::TOPIC_NOTIFY, Arc::new(notify)),
         (cqdt_app::documents::TOPIC_SEND, documents.clone()),
-        (cqdt_app::documents::TOPIC_STATUS, documents),
+        (cqdt_app::documents::TOPIC_STATUS, documents.clone()),
+        (cqdt_app::documents::TOPIC_REPLACED, documents),
     ]);
     let interval = std::time::Duration::from_millis(notifications.dispatch_interval_ms.max(50));
     Ok(tokio::spawn(async move {

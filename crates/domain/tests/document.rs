@@ -9,8 +9,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use cqdt_domain::ErrorCode;
 use cqdt_domain::document::{
-    Arrival, Command, DocState, Document, DocumentFields, EdxmlStatus, Handling, InChannel,
-    IncomingData, IssuedNumber, OutgoingData, ReceiverStatus, Secrecy, Sender, Series, Urgency,
+    Arrival, Command, DocState, Document, DocumentFields, DocumentUpdate, EdxmlStatus, Handling,
+    InChannel, IncomingData, IssuedNumber, OutgoingData, ReceiverStatus, RequestKind, Secrecy,
+    Sender, SenderRequest, Series, Urgency, Withdrawal, WithdrawalKind,
 };
 use cqdt_domain::ids::{AgencyId, DocumentId, UserId};
 use proptest::prelude::*;
@@ -30,6 +31,11 @@ enum Op {
     Sign,
     Issue,
     RecordStatus(u8),
+    ReceiveRequest(bool, bool),
+    AnswerRequest(bool, bool),
+    Withdraw(u8),
+    RequestRecall(bool),
+    Revoke(u8),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -46,7 +52,12 @@ fn op() -> impl Strategy<Value = Op> {
         Just(Op::SubmitForSignature),
         Just(Op::Sign),
         Just(Op::Issue),
-        (1u8..=6).prop_map(Op::RecordStatus),
+        prop::sample::select(vec![1u8, 2, 3, 4, 5, 6, 15, 16]).prop_map(Op::RecordStatus),
+        (any::<bool>(), any::<bool>()).prop_map(|(u, e)| Op::ReceiveRequest(u, e)),
+        (any::<bool>(), any::<bool>()).prop_map(|(a, e)| Op::AnswerRequest(a, e)),
+        (0u8..3).prop_map(Op::Withdraw),
+        any::<bool>().prop_map(Op::RequestRecall),
+        (0u8..3).prop_map(Op::Revoke),
     ]
 }
 
@@ -63,6 +74,14 @@ fn fields(secret: bool) -> DocumentFields {
             Secrecy::None
         },
     }
+}
+
+fn kind(k: u8) -> WithdrawalKind {
+    [
+        WithdrawalKind::Recall,
+        WithdrawalKind::Revoke,
+        WithdrawalKind::Replace,
+    ][k as usize % 3]
 }
 
 fn t0() -> DateTime<Utc> {
@@ -90,6 +109,9 @@ proptest! {
                 reply: None,
                 done_at: None,
                 refusal: None,
+                request: None,
+                withdrawal: None,
+                replaces: None,
             };
             docs.push(Document::arrived(fields(false), data, None).unwrap().0);
         }
@@ -146,6 +168,35 @@ proptest! {
                     status: EdxmlStatus::from_code(c).unwrap(),
                     description: None,
                 }),
+                Op::ReceiveRequest(update, empty) => Command::ReceiveRequest(SenderRequest {
+                    kind: if update { RequestKind::Update } else { RequestKind::Recall },
+                    reason: if empty { " ".into() } else { "Gửi nhầm nơi nhận".into() },
+                    at,
+                    update: update.then(|| DocumentUpdate {
+                        fields: DocumentFields { subject: "Về việc thử (sửa)".into(), ..fields(false) },
+                        sender_number: Some("07/QĐ-UBND".into()),
+                        sender_date: None,
+                    }),
+                }),
+                Op::AnswerRequest(agree, empty) => Command::AnswerRequest {
+                    agree,
+                    reason: (!empty).then(|| "Đã xử lý xong".into()),
+                },
+                Op::Withdraw(k) => Command::Withdraw(Withdrawal {
+                    kind: kind(k),
+                    reason: "Thu hồi".into(),
+                    at,
+                    replaced_by: None,
+                }),
+                Op::RequestRecall(empty) => Command::RequestRecall {
+                    reason: if empty { "".into() } else { "Sai nơi nhận".into() },
+                },
+                Op::Revoke(k) => Command::Revoke(Withdrawal {
+                    kind: kind(k),
+                    reason: "Văn bản trái quy định".into(),
+                    at,
+                    replaced_by: None,
+                }),
             };
             let drawn = match &cmd {
                 Command::Issue { number } => Some((number.year, number.series.clone(), number.number)),
@@ -170,6 +221,7 @@ proptest! {
                             | ErrorCode::DocumentReasonRequired
                             | ErrorCode::DocumentHandlerRequired
                             | ErrorCode::DocumentNotSigned
+                            | ErrorCode::Required
                     ), "unexpected {:?}", e);
                     prop_assert_eq!(&docs[i], &before, "a refused command changed the document");
                     // Roll the counter back: the transaction that drew it did not commit.
@@ -181,6 +233,18 @@ proptest! {
                 }
             }
             prop_assert_eq!(docs[i].check_invariants(), Ok(()));
+            // Withdrawn and revoked documents are closed: nothing but statuses moves them.
+            if before.state == DocState::Withdrawn {
+                prop_assert_eq!(&docs[i], &before, "a withdrawn document changed");
+            }
+            if before.state == DocState::Revoked {
+                prop_assert_eq!(docs[i].state, DocState::Revoked);
+            }
+            if docs[i].state == DocState::Withdrawn && before.state != DocState::Withdrawn {
+                let w = docs[i].incoming.as_ref().and_then(|x| x.withdrawal.clone()).unwrap();
+                prop_assert!(before.incoming.as_ref().unwrap().request.is_some() || w.kind != WithdrawalKind::Recall,
+                    "recalled without a request");
+            }
             if docs[i].state == DocState::Issued {
                 let out = docs[i].outgoing.as_ref().unwrap();
                 prop_assert!(out.number.is_some() && out.signer_signed && out.agency_signed);

@@ -14,7 +14,7 @@
 
 use crate::edxml_node::EdxmlNode;
 use async_trait::async_trait;
-use cqdt_app::documents::{StatusReport, TOPIC_SEND, TOPIC_STATUS};
+use cqdt_app::documents::{StatusReport, TOPIC_REPLACED, TOPIC_SEND, TOPIC_STATUS};
 use cqdt_app::outbox::Deliverer;
 use cqdt_app::store::OutboxMessage;
 use cqdt_app::{App, Ctx};
@@ -35,9 +35,17 @@ struct StatusPayload {
     edxml_document_id: String,
     source_document_id: Option<DocumentId>,
     from: String,
+    #[serde(default)]
+    to: Option<String>,
     status: u8,
     #[serde(default)]
     description: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ReplacedPayload {
+    old: DocumentId,
+    new: DocumentId,
 }
 
 /// Delivers `document.send` and `document.status` rows: as signed edXML through an
@@ -66,6 +74,16 @@ impl DocumentDeliverer {
 #[async_trait]
 impl Deliverer for DocumentDeliverer {
     async fn deliver(&self, msg: &OutboxMessage) -> Result<(), String> {
+        if msg.topic == TOPIC_REPLACED {
+            let p: ReplacedPayload =
+                serde_json::from_str(&msg.payload).map_err(|e| format!("bad payload: {e}"))?;
+            return self
+                .app
+                .document_mark_replaced(&Ctx::cli(), p.old, p.new)
+                .await
+                .map(|_| ())
+                .map_err(|e| format!("replaced: {e}"));
+        }
         if let Some(node) = &self.edxml {
             return match msg.topic.as_str() {
                 TOPIC_SEND => node.deliver_send(&self.app, &msg.payload).await,
@@ -105,6 +123,7 @@ impl Deliverer for DocumentDeliverer {
                             edxml_document_id: p.edxml_document_id,
                             source_document_id: p.source_document_id,
                             from: p.from,
+                            to: p.to,
                             code: p.status,
                             description: p.description,
                         },

@@ -6,7 +6,10 @@
 //! its name in `TypeName` (the standard's numeric `Type` table is unverified, so `Type` is
 //! empty), `SignerInfo` from the signer, `DueDate`, `OtherInfo/Priority` from the urgency,
 //! `SteeringType` 0 (the platform does not record directives), `ToPlaces` the recipient's
-//! name; `TraceHeaderList` one `TraceHeader` (the sender, now) and `Bussiness` type 0 (new).
+//! name; `TraceHeaderList` one `TraceHeader` (the sender, now) and `Bussiness` with the
+//! package's [`PackageBusiness`]: 0 new, 1 revocation (with `BussinessDocReason`; `ResponseFor`
+//! names the revoked document), 2 update, 3 replacement (`ReplacementInfoList/ReplacementInfo`
+//! with the replaced DocumentId and the organisations that had it).
 //! Files: the main file first, then the attachments, then the signer's and the agency's
 //! detached CMS signatures (`.p7s`) as attachments of their own — edXML has no element for a
 //! detached signature over one attachment, so they are told apart by `Description`
@@ -18,12 +21,13 @@
 //! signature is the main one unless one is described as main.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use cqdt_app::documents::{DocFileKind, PackageFile, ReceivedPackage};
+use cqdt_app::documents::{DocFileKind, PackageBusiness, PackageFile, ReceivedPackage};
 use cqdt_domain::document::SignerInfo;
 use cqdt_domain::ids::{AgencyId, DocumentId};
 use cqdt_edxml::{
     Attachment, Bussiness, BussinessDocType, Code, DocumentType, MessageHeader, Organization,
-    OtherInfo, Package, Priority, PromulgationInfo, SteeringType, TraceHeader, TraceHeaderList,
+    OtherInfo, Package, Priority, PromulgationInfo, ReplacementInfo, ResponseFor, SteeringType,
+    TraceHeader, TraceHeaderList,
 };
 
 /// `Description` of the main file.
@@ -146,7 +150,15 @@ pub fn to_package(
             },
             steering_type: Some(SteeringType::NotSteering),
             to_places: vec![to_name],
-            response_for: vec![],
+            response_for: match &p.business {
+                PackageBusiness::Revoke { .. } => vec![ResponseFor {
+                    organ_id: p.from_identifier.clone(),
+                    code: p.number.clone(),
+                    promulgation_date: date,
+                    document_id: p.edxml_document_id.clone(),
+                }],
+                _ => vec![],
+            },
         },
         trace: TraceHeaderList {
             trace_headers: vec![TraceHeader {
@@ -155,7 +167,22 @@ pub fn to_package(
             }],
             bussiness: Some(Bussiness {
                 document_id: p.edxml_document_id.clone(),
-                doc_type: BussinessDocType::New,
+                doc_type: BussinessDocType::from_code(p.business.code()).unwrap_or_default(),
+                reason: p.business.reason().to_string(),
+                replacement_info: match &p.business {
+                    PackageBusiness::Replace {
+                        replaces,
+                        organ_ids,
+                        ..
+                    } => replaces
+                        .iter()
+                        .map(|d| ReplacementInfo {
+                            document_id: d.clone(),
+                            organ_ids: organ_ids.clone(),
+                        })
+                        .collect(),
+                    _ => vec![],
+                },
                 ..Bussiness::default()
             }),
         },
@@ -205,7 +232,7 @@ pub fn from_package(
         full_name: s.full_name.clone(),
     });
     ReceivedPackage {
-        edxml_document_id: h.document_id.clone(),
+        edxml_document_id: target_document_id(p),
         to_agency,
         from_identifier: h.from.organ_id.clone(),
         from_name: h.from.organ_name.clone(),
@@ -230,6 +257,55 @@ pub fn from_package(
                 kind: kind_of(a),
             })
             .collect(),
+        business: business_of(p),
+    }
+}
+
+/// The DocumentId a package acts on: its own for a new document or a replacement; for a
+/// revocation the revoked one (`ResponseFor`, else `Bussiness/DocumentId`, else its own), for
+/// an update `Bussiness/DocumentId` (else its own). Other systems differ on where they put it.
+pub fn target_document_id(p: &Package) -> String {
+    let own = p.header.document_id.clone();
+    let Some(b) = &p.trace.bussiness else {
+        return own;
+    };
+    let nonempty = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+    match b.doc_type {
+        BussinessDocType::New | BussinessDocType::Replace => own,
+        BussinessDocType::Revoke => p
+            .header
+            .response_for
+            .iter()
+            .find_map(|r| nonempty(&r.document_id))
+            .or_else(|| nonempty(&b.document_id))
+            .unwrap_or(own),
+        BussinessDocType::Update => nonempty(&b.document_id).unwrap_or(own),
+    }
+}
+
+/// What a package does, from its `Bussiness` (none: a new document).
+pub fn business_of(p: &Package) -> PackageBusiness {
+    let Some(b) = &p.trace.bussiness else {
+        return PackageBusiness::New;
+    };
+    let reason = b.reason.trim().to_string();
+    match b.doc_type {
+        BussinessDocType::New => PackageBusiness::New,
+        BussinessDocType::Revoke => PackageBusiness::Revoke { reason },
+        BussinessDocType::Update => PackageBusiness::Update { reason },
+        BussinessDocType::Replace => PackageBusiness::Replace {
+            reason,
+            replaces: b
+                .replacement_info
+                .iter()
+                .map(|r| r.document_id.clone())
+                .collect(),
+            organ_ids: b
+                .replacement_info
+                .iter()
+                .flat_map(|r| r.organ_ids.iter().cloned())
+                .collect(),
+        },
     }
 }
 

@@ -342,16 +342,8 @@ impl EdxmlNode {
         };
         let from = pkg.header.from.organ_id.clone();
         self.check_signer(app, &from, &subject).await?;
-        // Revoke, update and replace (BussinessDocType 1–3) are not handled yet: refused
-        // rather than registered as a new document.
-        if let Some(b) = &pkg.trace.bussiness
-            && b.doc_type != cqdt_edxml::BussinessDocType::New
-        {
-            return Err(AppError::new(ErrorCode::EdxmlBusinessUnsupported)
-                .with_detail(format!("BussinessDocType {}", b.doc_type.code())));
-        }
         let ctx = Ctx::cli();
-        let eid = pkg.header.document_id.clone();
+        let eid = edxml_map::target_document_id(&pkg);
         // The sender's document, when the sender is on the platform.
         let sender_doc = match self.agency_by_identifier(app, &from).await? {
             Some(a) => app
@@ -366,12 +358,15 @@ impl EdxmlNode {
             let Some(agency) = self.agency_by_identifier(app, &to.organ_id).await? else {
                 continue;
             };
-            let duplicate = app
-                .store
-                .document_by_edxml(Direction::Incoming, Some(agency.id), &eid)
-                .await?
-                .is_some();
             let rp = edxml_map::from_package(&pkg, agency.id, sender_doc);
+            // A new document delivered again; follow-ups (revoke, update, replace) report what
+            // they did on the copy instead.
+            let duplicate = rp.business == cqdt_app::documents::PackageBusiness::New
+                && app
+                    .store
+                    .document_by_edxml(Direction::Incoming, Some(agency.id), &eid)
+                    .await?
+                    .is_some();
             let rec = app.document_receive_package(&ctx, rp).await?;
             first.get_or_insert(EdxmlReceipt {
                 kind: EdxmlKind::Package,
@@ -414,6 +409,7 @@ impl EdxmlNode {
                     edxml_document_id: eid.clone(),
                     source_document_id: None,
                     from: st.from.organ_id.clone(),
+                    to: Some(st.response_for.organ_id.clone()).filter(|t| !t.trim().is_empty()),
                     code,
                     description: Some(st.description.clone()).filter(|d| !d.trim().is_empty()),
                 },

@@ -98,6 +98,7 @@ impl World {
             drafting_unit: None,
             recipients: vec![],
             reply_to: None,
+            replaces: None,
             main: Some(Upload::of_kind(
                 cqdt_domain::files::FileKind::Working,
                 "van-ban.pdf",
@@ -244,6 +245,7 @@ async fn deliver_status(app: &App, key: &str) {
             edxml_document_id: p["edxml_document_id"].as_str().unwrap().into(),
             source_document_id: p["source_document_id"].as_str().and_then(DocumentId::parse),
             from: p["from"].as_str().unwrap().into(),
+            to: None,
             code: p["status"].as_u64().unwrap() as u8,
             description: None,
         },
@@ -1718,6 +1720,359 @@ async fn search_plans_and_register_pages_agree_with_the_registrations() {
         }
         assert_eq!(seen, newest_first(&province), "{b}");
         assert!(page(30, 7).await.items.is_empty(), "{b}");
+        db.cleanup().await;
+    }
+}
+
+/// The follow-ups of QCVN 102:2016 between two agencies of the platform, every message a
+/// signed edXML package or status that the receiving side verifies and parses:
+/// - recall (status 13): the city refuses with a reason (16 back, the reason on the sender's
+///   event), a second recall is agreed (15 back) and the copy is withdrawn; answering twice is
+///   an illegal transition;
+/// - revocation (BussinessDocType 1, leader only): the copy is withdrawn with the reason, 15
+///   back; the package says type 1 with its reason and `xmlsec1` verifies it;
+/// - replacement (3): a draft naming an issued document replaces it on issue; the old one is
+///   marked replaced (outbox `document.replaced`), the city gets the new document linked to
+///   its old copy, which is withdrawn; the package's ReplacementInfo names the old DocumentId
+///   and the city; a draft cannot replace a document that is not issued;
+/// - update (2), as another system sends it: the copy waits for the clerk; agreed, it takes
+///   the new subject and number, and 15 goes back.
+#[tokio::test]
+async fn edxml_recall_revoke_replace_update() {
+    use cqdt_app::documents::{PackageBusiness, TOPIC_REPLACED, TOPIC_SEND, TOPIC_STATUS};
+    use cqdt_domain::document::{Direction, RequestKind, WithdrawalKind};
+    use cqdt_exchange::documents::{ByTopic, DocumentDeliverer};
+    for db in each("documents_followups").await {
+        let w = world(&db).await;
+        let (node, signing, dir) = edxml_node(&w, db.backend);
+        let app = &w.app;
+        struct Sink;
+        #[async_trait::async_trait]
+        impl cqdt_app::outbox::Deliverer for Sink {
+            async fn deliver(&self, _: &cqdt_app::store::OutboxMessage) -> Result<(), String> {
+                Ok(())
+            }
+        }
+        let documents = Arc::new(DocumentDeliverer::with_edxml(app.clone(), node.clone()));
+        let deliverer = ByTopic::new(vec![
+            (cqdt_app::outbox::TOPIC_NOTIFY, Arc::new(Sink)),
+            (TOPIC_SEND, documents.clone()),
+            (TOPIC_STATUS, documents.clone()),
+            (TOPIC_REPLACED, documents),
+        ]);
+        app.dispatch_all(&deliverer).await.unwrap();
+        let dispatch = || async {
+            let r = app.dispatch_all(&deliverer).await.unwrap();
+            assert_eq!((r.retried, r.dead), (0, 0), "{}", db.backend);
+            r.delivered
+        };
+        let copy_of = |eid: String| async move {
+            app.store
+                .document_by_edxml(Direction::Incoming, Some(w.city.id), &eid)
+                .await
+                .unwrap()
+                .expect("the city's copy")
+        };
+        // The statuses the city reported on a sender's document: (code, note).
+        let reported = |id: DocumentId| async move {
+            app.store
+                .document_events(id)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|(_, e)| e.kind == EventKind::StatusReceived)
+                .map(|(_, e)| (e.status.map(|s| s.code()).unwrap_or(0), e.note))
+                .collect::<Vec<_>>()
+        };
+        let to_city = |subject: &str| {
+            let mut input = w.draft("cong_van", subject);
+            input.recipients = vec![RecipientInput::Agency(w.city.id)];
+            input
+        };
+        let ca_pem =
+            cqdt_exchange::sign::certificate_pem(&signing.ca_certificate().unwrap()).unwrap();
+        let now = local(2024, 3, 4, 8, 0);
+
+        // 1. Recall: refused, then agreed.
+        let a = w.issued(to_city("Về việc gửi nhầm nơi nhận")).await;
+        let a_eid = a.edxml_document_id.clone().unwrap();
+        dispatch().await;
+        let copy = copy_of(a_eid.clone()).await;
+        app.document_register_arrived(&w.city_clerk, copy.id, None)
+            .await
+            .unwrap();
+        dispatch().await;
+        let e = app
+            .document_request_recall(&w.clerk, a.id, "  ")
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::DocumentReasonRequired);
+        let e = app
+            .document_request_recall(&w.city_clerk, a.id, "Gửi nhầm")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e.code, ErrorCode::Forbidden | ErrorCode::DocumentNotFound),
+            "{e:?}"
+        );
+        app.document_request_recall(&w.clerk, a.id, "Gửi nhầm nơi nhận")
+            .await
+            .unwrap();
+        assert_eq!(dispatch().await, 1, "the 13 to the city");
+        let copy = copy_of(a_eid.clone()).await;
+        let req = copy.doc.incoming.as_ref().unwrap().request.clone().unwrap();
+        assert_eq!(
+            (req.kind, req.reason.as_str()),
+            (RequestKind::Recall, "Gửi nhầm nơi nhận")
+        );
+        assert_eq!(copy.doc.state, DocState::Registered);
+        let e = app
+            .document_answer_request(&w.city_clerk, copy.id, false, Some(" "))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::DocumentReasonRequired);
+        let copy = app
+            .document_answer_request(&w.city_clerk, copy.id, false, Some("Đã phân công xử lý"))
+            .await
+            .unwrap();
+        assert_eq!(copy.doc.state, DocState::Registered);
+        assert!(copy.doc.incoming.as_ref().unwrap().request.is_none());
+        assert_eq!(dispatch().await, 1, "the 16 back");
+        app.document_request_recall(&w.clerk, a.id, "Sai nơi nhận, đề nghị trả lại")
+            .await
+            .unwrap();
+        dispatch().await;
+        let copy = app
+            .document_answer_request(&w.city_clerk, copy_of(a_eid.clone()).await.id, true, None)
+            .await
+            .unwrap();
+        assert_eq!(copy.doc.state, DocState::Withdrawn);
+        let wd = copy
+            .doc
+            .incoming
+            .as_ref()
+            .unwrap()
+            .withdrawal
+            .clone()
+            .unwrap();
+        assert_eq!(
+            (wd.kind, wd.reason.as_str()),
+            (WithdrawalKind::Recall, "Sai nơi nhận, đề nghị trả lại")
+        );
+        assert_eq!(copy.doc.edxml_status().map(|s| s.code()), Some(15));
+        dispatch().await;
+        let e = app
+            .document_answer_request(&w.city_clerk, copy.id, true, None)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::DocumentIllegalTransition);
+        assert_eq!(
+            reported(a.id).await,
+            // Without a reason of their own, statuses carry the standard's description.
+            vec![
+                (1, Some("Đã đến".into())),
+                (3, Some("Tiếp nhận, vào sổ văn bản đến".into())),
+                (16, Some("Đã phân công xử lý".into())),
+                (15, Some("Đồng ý yêu cầu cập nhật / lấy lại".into())),
+            ],
+            "{}",
+            db.backend
+        );
+        let sender = app.store.document_get(a.id).await.unwrap().unwrap();
+        assert_eq!(
+            sender.doc.state,
+            DocState::Issued,
+            "a recall leaves the issued document"
+        );
+        let recalls = app
+            .store
+            .document_events(a.id)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|(_, e)| e.kind == EventKind::RecallRequested)
+            .count();
+        assert_eq!(recalls, 2);
+
+        // 2. Revocation (a leader's decision).
+        let b = w.issued(to_city("Về việc tổ chức hội nghị (đã hủy)")).await;
+        let b_eid = b.edxml_document_id.clone().unwrap();
+        dispatch().await;
+        let e = app
+            .document_revoke(&w.clerk, b.id, "Hội nghị đã hủy")
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::Forbidden);
+        let revoked = app
+            .document_revoke(&w.leader, b.id, "Hội nghị đã hủy")
+            .await
+            .unwrap();
+        assert_eq!(revoked.doc.state, DocState::Revoked);
+        let bytes = node.package_for_agency(app, b.id, w.city.id).await.unwrap();
+        let pkg = cqdt_edxml::Package::from_xml(&bytes).unwrap();
+        let bz = pkg.trace.bussiness.clone().unwrap();
+        assert_eq!(
+            (bz.doc_type, bz.reason.as_str()),
+            (cqdt_edxml::BussinessDocType::Revoke, "Hội nghị đã hủy")
+        );
+        assert_eq!(pkg.header.document_id, b_eid);
+        let file = dir.join("revoke.edxml");
+        std::fs::write(&file, &bytes).unwrap();
+        if let Some(ok) = xmlsec1_verify(&ca_pem, &file, now) {
+            assert!(ok, "xmlsec1 refused the revocation package");
+        }
+        assert_eq!(dispatch().await, 2, "the revocation, then 15 back");
+        let copy = copy_of(b_eid.clone()).await;
+        assert_eq!(copy.doc.state, DocState::Withdrawn);
+        let wd = copy
+            .doc
+            .incoming
+            .as_ref()
+            .unwrap()
+            .withdrawal
+            .clone()
+            .unwrap();
+        assert_eq!(
+            (wd.kind, wd.reason.as_str()),
+            (WithdrawalKind::Revoke, "Hội nghị đã hủy")
+        );
+        assert_eq!(reported(b.id).await.last().map(|x| x.0), Some(15));
+        // Delivered again: nothing changes.
+        node.receive_package(app, &bytes, None).await.unwrap();
+        assert_eq!(copy_of(b_eid.clone()).await.version, copy.version);
+        let e = app
+            .document_revoke(&w.leader, b.id, "lần hai")
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::DocumentIllegalTransition);
+
+        // 3. Replacement.
+        let c = w
+            .issued(to_city("Về kế hoạch tiêm chủng (có sai sót)"))
+            .await;
+        let c_eid = c.edxml_document_id.clone().unwrap();
+        dispatch().await;
+        let old_copy = copy_of(c_eid.clone()).await;
+        let draft = app
+            .document_draft_create(&w.specialist, w.draft("cong_van", "Dự thảo"))
+            .await
+            .unwrap();
+        let mut bad = to_city("Thay thế một dự thảo");
+        bad.replaces = Some(draft.id);
+        let e = app
+            .document_draft_create(&w.specialist, bad)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::DocumentInvalidReplacement);
+        let mut input = to_city("Về kế hoạch tiêm chủng (thay thế)");
+        input.replaces = Some(c.id);
+        let d = w.issued(input).await;
+        let d_eid = d.edxml_document_id.clone().unwrap();
+        let bytes = node.package_for_agency(app, d.id, w.city.id).await.unwrap();
+        let pkg = cqdt_edxml::Package::from_xml(&bytes).unwrap();
+        let bz = pkg.trace.bussiness.clone().unwrap();
+        assert_eq!(bz.doc_type, cqdt_edxml::BussinessDocType::Replace);
+        assert_eq!(bz.replacement_info.len(), 1);
+        assert_eq!(bz.replacement_info[0].document_id, c_eid);
+        assert_eq!(
+            bz.replacement_info[0].organ_ids,
+            vec!["000.00.20.H53".to_string()]
+        );
+        let file = dir.join("replace.edxml");
+        std::fs::write(&file, &bytes).unwrap();
+        if let Some(ok) = xmlsec1_verify(&ca_pem, &file, now) {
+            assert!(ok, "xmlsec1 refused the replacement package");
+        }
+        dispatch().await;
+        let c_now = app.store.document_get(c.id).await.unwrap().unwrap();
+        assert_eq!(c_now.doc.state, DocState::Revoked);
+        let rv = c_now
+            .doc
+            .outgoing
+            .as_ref()
+            .unwrap()
+            .revocation
+            .clone()
+            .unwrap();
+        assert_eq!(
+            (rv.kind, rv.replaced_by),
+            (WithdrawalKind::Replace, Some(d.id))
+        );
+        let new_copy = copy_of(d_eid.clone()).await;
+        assert_eq!(new_copy.doc.state, DocState::Arrived);
+        assert_eq!(
+            new_copy.doc.incoming.as_ref().unwrap().replaces,
+            Some(old_copy.id)
+        );
+        let old_now = app.store.document_get(old_copy.id).await.unwrap().unwrap();
+        assert_eq!(old_now.doc.state, DocState::Withdrawn);
+        let wd = old_now
+            .doc
+            .incoming
+            .as_ref()
+            .unwrap()
+            .withdrawal
+            .clone()
+            .unwrap();
+        assert_eq!(
+            (wd.kind, wd.replaced_by),
+            (WithdrawalKind::Replace, Some(new_copy.id))
+        );
+        assert!(wd.reason.contains(&World::number(&d)), "{}", wd.reason);
+
+        // 4. An update, as another system would send it.
+        let e_doc = w.issued(to_city("Về việc báo cáo số liệu quý I")).await;
+        let e_eid = e_doc.edxml_document_id.clone().unwrap();
+        dispatch().await;
+        let mut rp = app
+            .document_package(&Ctx::cli(), e_doc.id, w.city.id)
+            .await
+            .unwrap();
+        rp.subject = "Về việc báo cáo số liệu quý I năm 2024 (đính chính)".into();
+        rp.business = PackageBusiness::Update {
+            reason: "Đính chính trích yếu".into(),
+        };
+        let p = cqdt_exchange::edxml_map::to_package(
+            &rp,
+            cqdt_exchange::edxml_map::organization("000.00.20.H53", "UBND thành phố"),
+            "Tây Ninh",
+            now,
+        );
+        let signer = signing
+            .agency_xml_signer(&cqdt_exchange::signing::SigningAgency {
+                id: w.province.id.to_string(),
+                name: w.province.fields.name.clone(),
+                official_id: Some("000.00.00.H53".into()),
+            })
+            .unwrap();
+        let bytes = p.to_signed_xml(signer.as_ref()).unwrap();
+        node.receive_package(app, &bytes, None).await.unwrap();
+        let copy = copy_of(e_eid.clone()).await;
+        let req = copy.doc.incoming.as_ref().unwrap().request.clone().unwrap();
+        assert_eq!(req.kind, RequestKind::Update);
+        assert_eq!(
+            copy.doc.fields.subject, "Về việc báo cáo số liệu quý I",
+            "not yet"
+        );
+        // The same update again changes nothing.
+        node.receive_package(app, &bytes, None).await.unwrap();
+        assert_eq!(copy_of(e_eid.clone()).await.version, copy.version);
+        let copy = app
+            .document_answer_request(&w.city_clerk, copy.id, true, None)
+            .await
+            .unwrap();
+        assert_eq!(
+            copy.doc.fields.subject,
+            "Về việc báo cáo số liệu quý I năm 2024 (đính chính)"
+        );
+        assert_eq!(
+            copy.doc.state,
+            DocState::Arrived,
+            "an update keeps the state"
+        );
+        dispatch().await;
+        assert_eq!(reported(e_doc.id).await.last().map(|x| x.0), Some(15));
+        let _ = std::fs::remove_dir_all(&dir);
         db.cleanup().await;
     }
 }

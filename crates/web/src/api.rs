@@ -2034,6 +2034,7 @@ fn add_shared_responses(op: &mut utoipa::openapi::path::Operation, write: bool) 
         documents::documents_link_reply, documents::documents_complete,
         documents::documents_submit_review, documents::documents_send_back,
         documents::documents_submit_signature, documents::documents_sign, documents::documents_issue,
+        documents::documents_recall, documents::documents_answer_request, documents::documents_revoke,
         documents::documents_file_get, documents::documents_search, documents::documents_overdue,
         documents::documents_figures, documents::documents_register, documents::documents_default_file,
         edxml::edxml_packages_receive, edxml::edxml_status_receive,
@@ -2210,6 +2211,18 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
         .route(
             "/api/v1/documents/{id}/issue",
             post(documents::documents_issue),
+        )
+        .route(
+            "/api/v1/documents/{id}/recall",
+            post(documents::documents_recall),
+        )
+        .route(
+            "/api/v1/documents/{id}/answer-request",
+            post(documents::documents_answer_request),
+        )
+        .route(
+            "/api/v1/documents/{id}/revoke",
+            post(documents::documents_revoke),
         )
         .route(
             "/api/v1/documents/{id}/files/{file_id}",

@@ -25,9 +25,10 @@ use cqdt_domain::agency::{Agency, AgencyKind};
 use cqdt_domain::calendar::to_local;
 use cqdt_domain::document::{
     Arrival, Command, Direction, DocState, Document, DocumentEvent, DocumentFields, DocumentTypes,
-    EdxmlStatus, EventKind, Handling, InChannel, IncomingData, IssuedNumber, OutgoingData,
-    ReceiverStatus, Recipient, Secrecy, Sender, Series, SignerInfo, Tier, Urgency,
-    check_abbreviation, edxml_document_id, notation,
+    DocumentUpdate, EdxmlStatus, EventKind, Handling, InChannel, IncomingData, IssuedNumber,
+    OutgoingData, ReceiverStatus, Recipient, RequestKind, Secrecy, Sender, SenderRequest, Series,
+    SignerInfo, Tier, Urgency, Withdrawal, WithdrawalKind, check_abbreviation, edxml_document_id,
+    notation,
 };
 use cqdt_domain::files::FileKind;
 use cqdt_domain::ids::{AgencyId, DocumentId, FileId, UserId};
@@ -66,6 +67,8 @@ pub const DEFAULT_HANDLING_DAYS: u32 = 7;
 pub const TOPIC_SEND: &str = "document.send";
 /// Outbox topic: report a receiver's status (01–06) back to the sender.
 pub const TOPIC_STATUS: &str = "document.status";
+/// Outbox topic: mark the document a newly issued one replaces (payload `{old, new}`).
+pub const TOPIC_REPLACED: &str = "document.replaced";
 
 /// The parsed bundled table (parsed once).
 pub fn document_types() -> AppResult<&'static DocumentTypes> {
@@ -155,6 +158,47 @@ pub struct ReceivedPackage {
     pub due_date: Option<NaiveDate>,
     pub sender_document_id: Option<DocumentId>,
     pub files: Vec<PackageFile>,
+    /// What the package does (edXML `BussinessDocType`).
+    pub business: PackageBusiness,
+}
+
+/// What a package does (edXML `Bussiness`: 0 new, 1 revoke, 2 update, 3 replace).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum PackageBusiness {
+    #[default]
+    New,
+    /// Thu hồi the document of this DocumentId.
+    Revoke { reason: String },
+    /// Cập nhật: the package's metadata replaces the receiver's copy's, if the receiver agrees.
+    Update { reason: String },
+    /// Thay thế: this (new) document replaces the documents of these DocumentIds, which had
+    /// gone to these organisations.
+    Replace {
+        reason: String,
+        replaces: Vec<String>,
+        organ_ids: Vec<String>,
+    },
+}
+
+impl PackageBusiness {
+    /// The edXML `BussinessDocType`.
+    pub fn code(&self) -> u8 {
+        match self {
+            PackageBusiness::New => 0,
+            PackageBusiness::Revoke { .. } => 1,
+            PackageBusiness::Update { .. } => 2,
+            PackageBusiness::Replace { .. } => 3,
+        }
+    }
+    /// `BussinessDocReason`.
+    pub fn reason(&self) -> &str {
+        match self {
+            PackageBusiness::New => "",
+            PackageBusiness::Revoke { reason }
+            | PackageBusiness::Update { reason }
+            | PackageBusiness::Replace { reason, .. } => reason,
+        }
+    }
 }
 
 /// A leader's assignment.
@@ -195,6 +239,9 @@ pub struct DraftInput {
     pub recipients: Vec<RecipientInput>,
     /// The incoming document this one answers (same agency).
     pub reply_to: Option<DocumentId>,
+    /// The issued document of the same agency this one replaces (thay thế): once this one is
+    /// issued, that one is marked replaced and its electronic receivers are told.
+    pub replaces: Option<DocumentId>,
     /// The document file (PDF, DOCX…).
     pub main: Option<Upload>,
     pub attachments: Vec<Upload>,
@@ -206,9 +253,11 @@ pub struct StatusReport {
     pub edxml_document_id: String,
     /// The sender's document, when the receiver knows it (platform delivery).
     pub source_document_id: Option<DocumentId>,
-    /// The receiving agency's identifier.
+    /// The reporting agency's identifier (the receiver; the sender for 13).
     pub from: String,
-    /// 1–6.
+    /// The agency the status is for (`ResponseFor/OrganId`): for 13, the receiver.
+    pub to: Option<String>,
+    /// 1–6, 13, 15, 16.
     pub code: u8,
     pub description: Option<String>,
 }
@@ -451,19 +500,50 @@ impl App {
     }
 
     /// The status message to the sender of an electronic incoming document, if its status
-    /// changed.
+    /// changed, or the answer (15, 16) to the sender's request. Answers can repeat (a second
+    /// recall after a refusal), so their key carries the document's version.
     async fn status_outbox(
         &self,
         rec: &DocumentRecord,
         before: Option<EdxmlStatus>,
+        ev: Option<&DocumentEvent>,
         now: i64,
     ) -> AppResult<Vec<NewOutbox>> {
-        let after = rec.doc.edxml_status();
-        let (Some(inc), Some(eid), Some(st)) = (&rec.doc.incoming, &rec.edxml_document_id, after)
-        else {
+        let Some(inc) = &rec.doc.incoming else {
             return Ok(vec![]);
         };
-        if before == after || inc.channel != InChannel::Electronic {
+        let (st, description, key) = match ev {
+            Some(ev) if ev.kind == EventKind::RequestReceived => return Ok(vec![]),
+            Some(ev)
+                if matches!(
+                    ev.kind,
+                    EventKind::RequestAgreed | EventKind::RequestRefused | EventKind::Withdrawn
+                ) =>
+            {
+                let Some(st) = ev.status else {
+                    return Ok(vec![]);
+                };
+                let key = format!(
+                    "{TOPIC_STATUS}:{}:{}:{}",
+                    rec.id,
+                    st.code_str(),
+                    rec.version + 1
+                );
+                (st, ev.note.clone(), key)
+            }
+            _ => {
+                let after = rec.doc.edxml_status();
+                let Some(st) = after.filter(|_| before != after) else {
+                    return Ok(vec![]);
+                };
+                let key = format!("{TOPIC_STATUS}:{}:{}", rec.id, st.code_str());
+                (st, inc.refusal.clone(), key)
+            }
+        };
+        let Some(eid) = &rec.edxml_document_id else {
+            return Ok(vec![]);
+        };
+        if inc.channel != InChannel::Electronic {
             return Ok(vec![]);
         }
         let receiver = self.doc_agency(rec.agency_id).await?;
@@ -474,14 +554,9 @@ impl App {
             "from": receiver.fields.identifier.to_string(),
             "to": inc.sender.identifier,
             "status": st.code(),
-            "description": inc.refusal,
+            "description": description,
         });
-        Ok(vec![self.outbox_row(
-            format!("{TOPIC_STATUS}:{}:{}", rec.id, st.code_str()),
-            TOPIC_STATUS,
-            payload,
-            now,
-        )])
+        Ok(vec![self.outbox_row(key, TOPIC_STATUS, payload, now)])
     }
 
     /// Check, scan and store uploads as files of a document.
@@ -611,7 +686,9 @@ impl App {
         let mut next = rec.clone();
         let ev = next.doc.apply(at, actor, cmd)?;
         next.updated_at_us = now;
-        let mut outbox = self.status_outbox(&next, before_status, now).await?;
+        let mut outbox = self
+            .status_outbox(&next, before_status, Some(&ev), now)
+            .await?;
         outbox.extend(extra_outbox);
         let mut files = self.store.document_files(rec.id).await?;
         files.extend(new_files.iter().cloned());
@@ -705,6 +782,9 @@ impl App {
             reply: None,
             done_at: None,
             refusal: None,
+            request: None,
+            withdrawal: None,
+            replaces: None,
         };
         let actor = ctx.actor.user_id();
         let (doc, ev0) = Document::arrived(fields, data, actor)?;
@@ -764,9 +844,13 @@ impl App {
             .await
     }
 
-    /// An edXML package arrives in an agency's inbox: an `arrived` incoming document, once per
-    /// package (a second delivery returns the first document and writes nothing). Status 01
-    /// goes back to the sender.
+    /// An edXML package arrives in an agency's inbox. A new document (BussinessDocType 0)
+    /// becomes an `arrived` incoming document, once per package (a second delivery returns the
+    /// first document and writes nothing); status 01 goes back to the sender. A revocation (1)
+    /// withdraws the agency's copy (status 15 back); an update (2) waits on the copy for the
+    /// clerk's answer (15 or 16); a replacement (3) arrives as a new document that withdraws
+    /// the copies it replaces. A revocation or update of a document that never arrived brings
+    /// it in first, so nothing depends on the order of delivery. Every kind is idempotent.
     pub async fn document_receive_package(
         &self,
         ctx: &Ctx,
@@ -778,6 +862,149 @@ impl App {
         if eid.is_empty() {
             return Err(AppError::field(ErrorCode::Required, "edxml_document_id"));
         }
+        let business = p.business.clone();
+        let reason_or = |r: &str, default: String| nfc_opt(Some(r)).unwrap_or(default);
+        match business {
+            PackageBusiness::New => self.receive_new(ctx, p, &agency, &eid, None).await,
+            PackageBusiness::Revoke { reason } => {
+                let copy = self.receive_new(ctx, p, &agency, &eid, None).await?;
+                if !copy.doc.state.is_open_to_sender() {
+                    return Ok(copy);
+                }
+                let number = sender_number(&copy);
+                let w = Withdrawal {
+                    kind: WithdrawalKind::Revoke,
+                    reason: reason_or(&reason, format!("Văn bản {number} bị thu hồi")),
+                    at: instant(self.now_us())?,
+                    replaced_by: None,
+                };
+                self.save_change(
+                    ctx,
+                    copy,
+                    "document.withdraw",
+                    Command::Withdraw(w),
+                    vec![],
+                    vec![],
+                )
+                .await
+            }
+            PackageBusiness::Update { reason } => {
+                let existing = self
+                    .store
+                    .document_by_edxml(Direction::Incoming, Some(agency.id), &eid)
+                    .await?;
+                let Some(copy) = existing else {
+                    // Never arrived: it arrives as it is now.
+                    return self.receive_new(ctx, p, &agency, &eid, None).await;
+                };
+                if !copy.doc.state.is_open_to_sender() {
+                    return Ok(copy);
+                }
+                let update = self.package_update(&p, &copy)?;
+                let pending = copy.doc.incoming.as_ref().and_then(|i| i.request.as_ref());
+                let reason = reason_or(&reason, "Cập nhật thông tin văn bản".into());
+                if pending.is_some_and(|r| {
+                    r.kind == RequestKind::Update
+                        && r.update.as_ref() == Some(&update)
+                        && r.reason == reason
+                }) {
+                    return Ok(copy);
+                }
+                let req = SenderRequest {
+                    kind: RequestKind::Update,
+                    reason,
+                    at: instant(self.now_us())?,
+                    update: Some(update),
+                };
+                self.save_change(
+                    ctx,
+                    copy,
+                    "document.request",
+                    Command::ReceiveRequest(req),
+                    vec![],
+                    vec![],
+                )
+                .await
+            }
+            PackageBusiness::Replace {
+                reason, replaces, ..
+            } => {
+                let mut olds = Vec::new();
+                for old in &replaces {
+                    if let Some(o) = self
+                        .store
+                        .document_by_edxml(Direction::Incoming, Some(agency.id), &nfc(old))
+                        .await?
+                    {
+                        olds.push(o);
+                    }
+                }
+                let new = self
+                    .receive_new(ctx, p, &agency, &eid, olds.first().map(|o| o.id))
+                    .await?;
+                let number = sender_number(&new);
+                for old in olds {
+                    if !old.doc.state.is_open_to_sender() {
+                        continue;
+                    }
+                    let w = Withdrawal {
+                        kind: WithdrawalKind::Replace,
+                        reason: match nfc_opt(Some(&reason)) {
+                            Some(r) => format!("Được thay thế bằng văn bản {number} ({r})"),
+                            None => format!("Được thay thế bằng văn bản {number}"),
+                        },
+                        at: instant(self.now_us())?,
+                        replaced_by: Some(new.id),
+                    };
+                    self.save_change(
+                        ctx,
+                        old,
+                        "document.withdraw",
+                        Command::Withdraw(w),
+                        vec![],
+                        vec![],
+                    )
+                    .await?;
+                }
+                Ok(new)
+            }
+        }
+    }
+
+    /// The metadata of an update package as the receiver's copy would take it.
+    fn package_update(
+        &self,
+        p: &ReceivedPackage,
+        copy: &DocumentRecord,
+    ) -> AppResult<DocumentUpdate> {
+        let urgency = Urgency::from_priority(p.priority)
+            .ok_or_else(|| AppError::field(ErrorCode::InvalidChoice, "priority"))?;
+        let fields = DocumentFields {
+            type_code: copy.doc.fields.type_code.clone(),
+            type_name: nfc(&p.type_name),
+            subject: p.subject.clone(),
+            signer: p.signer.clone(),
+            urgency,
+            secrecy: copy.doc.fields.secrecy,
+        }
+        .normalised()?;
+        Ok(DocumentUpdate {
+            fields,
+            sender_number: nfc_opt(Some(&p.number)),
+            sender_date: p.promulgation_date,
+        })
+    }
+
+    /// A new incoming document from a package (idempotent by DocumentId and agency).
+    async fn receive_new(
+        &self,
+        ctx: &Ctx,
+        p: ReceivedPackage,
+        agency: &Agency,
+        eid: &str,
+        replaces: Option<DocumentId>,
+    ) -> AppResult<DocumentRecord> {
+        let eid = eid.to_string();
         if let Some(existing) = self
             .store
             .document_by_edxml(Direction::Incoming, Some(agency.id), &eid)
@@ -819,6 +1046,9 @@ impl App {
             reply: None,
             done_at: None,
             refusal: None,
+            request: None,
+            withdrawal: None,
+            replaces,
         };
         let (doc, ev) = Document::arrived(fields, data, None)?;
         let id = DocumentId(self.ids.new_id());
@@ -871,7 +1101,7 @@ impl App {
             id,
             agency_id: agency.id,
             agency_path: agency.path.clone(),
-            agency_tier: self.tier_of(&agency).await?,
+            agency_tier: self.tier_of(agency).await?,
             doc,
             edxml_document_id: Some(eid.clone()),
             source_document_id: p.sender_document_id,
@@ -881,7 +1111,7 @@ impl App {
             created_at_us: now,
             updated_at_us: now,
         };
-        let outbox = self.status_outbox(&rec, None, now).await?;
+        let outbox = self.status_outbox(&rec, None, None, now).await?;
         let terms = search_terms(&rec.doc, &files);
         let audit = ctx.audit::<(), _>(
             now,
@@ -952,7 +1182,7 @@ impl App {
         let mut probe = rec.clone();
         probe.doc.state = DocState::Registered;
         let outbox = self
-            .status_outbox(&probe, before.edxml_status(), now)
+            .status_outbox(&probe, before.edxml_status(), None, now)
             .await?;
         let audit = ctx.audit(
             now,
@@ -1217,8 +1447,24 @@ impl App {
                 return Err(AppError::field(ErrorCode::DocumentInvalidReply, "reply_to"));
             }
         }
+        if let Some(r) = input.replaces {
+            let old = self
+                .load(r)
+                .await
+                .map_err(|_| AppError::field(ErrorCode::DocumentInvalidReplacement, "replaces"))?;
+            if old.agency_id != agency.id
+                || old.doc.state != DocState::Issued
+                || old.doc.fields.secrecy.is_secret()
+            {
+                return Err(AppError::field(
+                    ErrorCode::DocumentInvalidReplacement,
+                    "replaces",
+                ));
+            }
+        }
         let data = OutgoingData {
             reply_to: input.reply_to,
+            replaces: input.replaces,
             drafting_unit,
             recipients: self.recipients(&input.recipients).await?,
             ..Default::default()
@@ -1536,13 +1782,7 @@ impl App {
         // Secret documents never go over the exchange (nor get an edXML id).
         let secret = rec.doc.fields.secrecy.is_secret();
         let mut send_ids = Vec::new();
-        let by_edxml = |r: &Recipient| {
-            r.electronic()
-                || r.identifier
-                    .as_ref()
-                    .is_some_and(|i| self.config.edxml_peers.iter().any(|p| p == i))
-        };
-        for r in recipients.iter().filter(|r| by_edxml(r) && !secret) {
+        for r in recipients.iter().filter(|r| self.by_edxml(r) && !secret) {
             send_ids.push((self.ids.new_id().to_string(), r.clone()));
         }
         let counter = CounterKey {
@@ -1550,6 +1790,7 @@ impl App {
             year: today.year(),
             series: series.key(),
         };
+        let replaced_id = self.ids.new_id().to_string();
         let organ = agency.fields.identifier.to_string();
         let actor = ctx.actor.user_id();
         let audit = ctx.audit(
@@ -1620,6 +1861,7 @@ impl App {
                         organ: organ.clone(),
                         secret,
                         send_ids: send_ids.clone(),
+                        replaced_id: replaced_id.clone(),
                         at,
                         actor,
                         now,
@@ -1756,11 +1998,13 @@ impl App {
             due_date: None,
             sender_document_id: Some(rec.id),
             files,
+            business: self.business_of(&rec).await?,
         })
     }
 
-    /// A receiver's status 01–06 recorded on the sender's outgoing document (once per
-    /// receiver and code).
+    /// A receiver's status (01–06, 15, 16) recorded on the sender's outgoing document (once
+    /// per receiver and code; an answer again after a newer recall). Status 13 goes the other
+    /// way: the sender asks the receiver (`report.to`) to give its copy back.
     pub async fn document_record_status(
         &self,
         ctx: &Ctx,
@@ -1768,6 +2012,9 @@ impl App {
     ) -> AppResult<DocumentRecord> {
         let status = EdxmlStatus::from_code(report.code)
             .ok_or_else(|| AppError::field(ErrorCode::DocumentInvalidStatus, "code"))?;
+        if status == EdxmlStatus::RecallRequested {
+            return self.recall_arrived(ctx, report).await;
+        }
         let rec = match report.source_document_id {
             Some(id) => self.load(id).await?,
             None => self
@@ -1786,10 +2033,25 @@ impl App {
         )?;
         let from = nfc(&report.from);
         let events = self.store.document_events(rec.id).await?;
-        let already = events.iter().any(|(_, e)| {
+        let answer = matches!(
+            status,
+            EdxmlStatus::RequestAgreed | EdxmlStatus::RequestRefused
+        );
+        // An answer counts again after a newer recall; other codes once per receiver.
+        let since = if answer {
+            events
+                .iter()
+                .rposition(|(_, e)| e.kind == EventKind::RecallRequested)
+                .map_or(0, |i| i + 1)
+        } else {
+            0
+        };
+        let already = events[since.min(events.len())..].iter().any(|(_, e)| {
             e.kind == EventKind::StatusReceived
                 && e.status == Some(status)
                 && e.from.as_deref() == Some(from.as_str())
+                && (!answer
+                    || e.note == report.description.as_deref().and_then(|d| nfc_opt(Some(d))))
         });
         if already {
             return Ok(rec);
@@ -1807,6 +2069,304 @@ impl App {
             vec![],
         )
         .await
+    }
+
+    /// Status 13 from the sender: the receiver's copy waits for the clerk's answer (15 or 16).
+    /// Repeats and copies already closed change nothing.
+    async fn recall_arrived(&self, ctx: &Ctx, report: StatusReport) -> AppResult<DocumentRecord> {
+        let to = report
+            .to
+            .as_deref()
+            .map(nfc)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| AppError::field(ErrorCode::Required, "to"))?;
+        let agency = self
+            .store
+            .agency_by_identifier(&to)
+            .await?
+            .ok_or_else(not_found)?;
+        let copy = self
+            .store
+            .document_by_edxml(
+                Direction::Incoming,
+                Some(agency.id),
+                &report.edxml_document_id,
+            )
+            .await?
+            .ok_or_else(not_found)?;
+        let from = nfc(&report.from);
+        let sender = copy
+            .doc
+            .incoming
+            .as_ref()
+            .and_then(|i| i.sender.identifier.clone());
+        if sender.as_deref() != Some(from.as_str()) {
+            return Err(not_found());
+        }
+        self.authorize(
+            ctx,
+            Action::RegisterDocument,
+            Target::Agency(&copy.agency_path),
+        )?;
+        let reason = nfc_opt(report.description.as_deref())
+            .unwrap_or_else(|| "Yêu cầu lấy lại văn bản".into());
+        let pending = copy.doc.incoming.as_ref().and_then(|i| i.request.as_ref());
+        if !copy.doc.state.is_open_to_sender()
+            || pending.is_some_and(|r| r.kind == RequestKind::Recall && r.reason == reason)
+        {
+            return Ok(copy);
+        }
+        let req = SenderRequest {
+            kind: RequestKind::Recall,
+            reason,
+            at: instant(self.now_us())?,
+            update: None,
+        };
+        self.save_change(
+            ctx,
+            copy,
+            "document.request",
+            Command::ReceiveRequest(req),
+            vec![],
+            vec![],
+        )
+        .await
+    }
+
+    /// The sender's clerk asks every electronic receiver to give an issued document back
+    /// (status 13 with the reason); each answers 15 or 16 on this document's page.
+    pub async fn document_request_recall(
+        &self,
+        ctx: &Ctx,
+        id: DocumentId,
+        reason: &str,
+    ) -> AppResult<DocumentRecord> {
+        let rec = self.load_for(ctx, id, Action::RegisterDocument).await?;
+        let reason = nfc(reason);
+        let (Some(out), Some(eid)) = (&rec.doc.outgoing, &rec.edxml_document_id) else {
+            return Err(AppError::field(
+                ErrorCode::DocumentIllegalTransition,
+                format!("{}:request_recall", rec.doc.state.as_str()),
+            ));
+        };
+        let agency = self.doc_agency(rec.agency_id).await?;
+        let now = self.now_us();
+        let mut outbox = Vec::new();
+        for r in out.recipients.iter().filter(|r| self.by_edxml(r)) {
+            let to = match r.agency_id {
+                Some(a) => self.doc_agency(a).await?.fields.identifier.to_string(),
+                None => r.identifier.clone().unwrap_or_default(),
+            };
+            outbox.push(self.outbox_row(
+                format!("{TOPIC_STATUS}:{id}:13:{to}:{}", rec.version + 1),
+                TOPIC_STATUS,
+                serde_json::json!({
+                    "edxml_document_id": eid,
+                    "document_id": id,
+                    "from": agency.fields.identifier.to_string(),
+                    "to": to,
+                    "status": EdxmlStatus::RecallRequested.code(),
+                    "description": reason,
+                }),
+                now,
+            ));
+        }
+        if outbox.is_empty() {
+            return Err(AppError::field(
+                ErrorCode::DocumentInvalidRecipient,
+                "recipients",
+            ));
+        }
+        self.save_change(
+            ctx,
+            rec,
+            "document.request_recall",
+            Command::RequestRecall { reason },
+            vec![],
+            outbox,
+        )
+        .await
+    }
+
+    /// The receiver's clerk answers the sender's pending recall or update: agree (15; a
+    /// recalled copy is withdrawn, an updated one takes the new metadata) or refuse with a
+    /// reason (16).
+    pub async fn document_answer_request(
+        &self,
+        ctx: &Ctx,
+        id: DocumentId,
+        agree: bool,
+        reason: Option<&str>,
+    ) -> AppResult<DocumentRecord> {
+        let rec = self.load_for(ctx, id, Action::RegisterDocument).await?;
+        let pending = rec.doc.incoming.as_ref().and_then(|i| i.request.as_ref());
+        if pending.is_none() {
+            return Err(AppError::field(
+                ErrorCode::DocumentIllegalTransition,
+                format!("{}:answer_request", rec.doc.state.as_str()),
+            ));
+        }
+        self.save_change(
+            ctx,
+            rec,
+            if agree {
+                "document.request_agree"
+            } else {
+                "document.request_refuse"
+            },
+            Command::AnswerRequest {
+                agree,
+                reason: reason.map(nfc),
+            },
+            vec![],
+            vec![],
+        )
+        .await
+    }
+
+    /// A leader revokes an issued document (thu hồi, with the reason): it leaves circulation
+    /// here, and a revocation package (BussinessDocType 1) goes to each electronic receiver,
+    /// whose copy is withdrawn (15 back).
+    pub async fn document_revoke(
+        &self,
+        ctx: &Ctx,
+        id: DocumentId,
+        reason: &str,
+    ) -> AppResult<DocumentRecord> {
+        let rec = self.load_for(ctx, id, Action::Approve).await?;
+        let w = Withdrawal {
+            kind: WithdrawalKind::Revoke,
+            reason: nfc(reason),
+            at: instant(self.now_us())?,
+            replaced_by: None,
+        };
+        let outbox = self.resend_rows(&rec, "revoke")?;
+        self.save_change(
+            ctx,
+            rec,
+            "document.revoke",
+            Command::Revoke(w),
+            vec![],
+            outbox,
+        )
+        .await
+    }
+
+    /// Mark `old` replaced by the issued `new` (from the `document.replaced` outbox row;
+    /// idempotent). Its receivers are told by the new document's packages (BussinessDocType 3).
+    pub async fn document_mark_replaced(
+        &self,
+        ctx: &Ctx,
+        old: DocumentId,
+        new: DocumentId,
+    ) -> AppResult<DocumentRecord> {
+        let rec = self.load_for(ctx, old, Action::RegisterDocument).await?;
+        if rec.doc.state != DocState::Issued {
+            return Ok(rec);
+        }
+        let by = self.load(new).await?;
+        let number = by
+            .doc
+            .outgoing
+            .as_ref()
+            .and_then(|o| o.number.as_ref())
+            .map_or_else(String::new, |n| format!(" số {}", n.full));
+        let w = Withdrawal {
+            kind: WithdrawalKind::Replace,
+            reason: format!("Được thay thế bằng văn bản{number}"),
+            at: instant(self.now_us())?,
+            replaced_by: Some(new),
+        };
+        self.save_change(
+            ctx,
+            rec,
+            "document.replaced",
+            Command::Revoke(w),
+            vec![],
+            vec![],
+        )
+        .await
+    }
+
+    /// What a package of this issued document does: a revocation once revoked, a
+    /// replacement when it replaces another document, else a new document.
+    async fn business_of(&self, rec: &DocumentRecord) -> AppResult<PackageBusiness> {
+        let Some(out) = &rec.doc.outgoing else {
+            return Ok(PackageBusiness::New);
+        };
+        if let Some(w) = &out.revocation
+            && w.kind == WithdrawalKind::Revoke
+        {
+            return Ok(PackageBusiness::Revoke {
+                reason: w.reason.clone(),
+            });
+        }
+        let Some(old) = out.replaces else {
+            return Ok(PackageBusiness::New);
+        };
+        let old = self.load(old).await?;
+        let (Some(eid), Some(o)) = (&old.edxml_document_id, &old.doc.outgoing) else {
+            return Ok(PackageBusiness::New);
+        };
+        let mut organ_ids = Vec::new();
+        for r in o.recipients.iter().filter(|r| self.by_edxml(r)) {
+            organ_ids.push(match r.agency_id {
+                Some(a) => self.doc_agency(a).await?.fields.identifier.to_string(),
+                None => r.identifier.clone().unwrap_or_default(),
+            });
+        }
+        let number = o
+            .number
+            .as_ref()
+            .map_or_else(String::new, |n| format!(" số {}", n.full));
+        Ok(PackageBusiness::Replace {
+            reason: format!("Thay thế văn bản{number}"),
+            replaces: vec![eid.clone()],
+            organ_ids,
+        })
+    }
+
+    /// A recipient the exchange reaches: on the platform, or served by an edXML peer.
+    fn by_edxml(&self, r: &Recipient) -> bool {
+        r.electronic()
+            || r.identifier
+                .as_ref()
+                .is_some_and(|i| self.config.edxml_peers.iter().any(|p| p == i))
+    }
+
+    /// One `document.send` row per electronic recipient of an issued document, for a
+    /// follow-up package (`what`: revoke).
+    fn resend_rows(&self, rec: &DocumentRecord, what: &str) -> AppResult<Vec<NewOutbox>> {
+        let (Some(out), Some(eid)) = (&rec.doc.outgoing, &rec.edxml_document_id) else {
+            return Err(AppError::field(
+                ErrorCode::DocumentIllegalTransition,
+                format!("{}:{what}", rec.doc.state.as_str()),
+            ));
+        };
+        let now = self.now_us();
+        Ok(out
+            .recipients
+            .iter()
+            .filter(|r| self.by_edxml(r))
+            .map(|r| {
+                let who = r.agency_id.map_or_else(
+                    || format!("edxml:{}", r.identifier.clone().unwrap_or_default()),
+                    |a| a.to_string(),
+                );
+                self.outbox_row(
+                    format!("{TOPIC_SEND}:{}:{who}:{what}", rec.id),
+                    TOPIC_SEND,
+                    serde_json::json!({
+                        "document_id": rec.id,
+                        "recipient_agency_id": r.agency_id,
+                        "recipient_identifier": r.identifier,
+                        "edxml_document_id": eid,
+                        "business": what,
+                    }),
+                    now,
+                )
+            })
+            .collect())
     }
 
     // -----------------------------------------------------------------------------------------
@@ -2031,6 +2591,8 @@ struct IssueParts {
     organ: String,
     secret: bool,
     send_ids: Vec<(String, Recipient)>,
+    /// The outbox id of the `document.replaced` row, when this document replaces another.
+    replaced_id: String,
     at: DateTime<Utc>,
     actor: Option<UserId>,
     now: i64,
@@ -2055,6 +2617,18 @@ fn issue_builder<'a>(p: IssueParts) -> DocumentBuilder<'a> {
         rec.edxml_document_id = (!p.secret).then(|| eid.clone());
         rec.sent_electronic = !p.send_ids.is_empty();
         rec.updated_at_us = p.now;
+        let replaced = rec
+            .doc
+            .outgoing
+            .as_ref()
+            .and_then(|o| o.replaces)
+            .map(|old| NewOutbox {
+                id: p.replaced_id.clone(),
+                idempotency_key: format!("{TOPIC_REPLACED}:{old}:{}", rec.id),
+                topic: TOPIC_REPLACED.into(),
+                payload: serde_json::json!({ "old": old, "new": rec.id }).to_string(),
+                created_at_us: p.now,
+            });
         let outbox = p
             .send_ids
             .into_iter()
@@ -2078,6 +2652,7 @@ fn issue_builder<'a>(p: IssueParts) -> DocumentBuilder<'a> {
                 .to_string(),
                 created_at_us: p.now,
             })
+            .chain(replaced)
             .collect();
         let terms = search_terms(&rec.doc, &p.files);
         Ok(DocumentWrite {
@@ -2088,6 +2663,15 @@ fn issue_builder<'a>(p: IssueParts) -> DocumentBuilder<'a> {
             outbox,
         })
     })
+}
+
+/// The sender's number of an incoming copy, for messages ("số 05/QĐ-UBND").
+fn sender_number(rec: &DocumentRecord) -> String {
+    rec.doc
+        .incoming
+        .as_ref()
+        .and_then(|i| i.sender_number.clone())
+        .map_or_else(|| "này".to_string(), |n| format!("số {n}"))
 }
 
 /// The issued PDF's file name: `du-thao.pdf` → `du-thao-ban-hanh.pdf`.

@@ -594,6 +594,9 @@ pub fn play(w: &DocWorld<'_>, p: &Plan, tally: &mut DocTally) -> Result<BulkDocu
             reply: None,
             done_at: None,
             refusal: None,
+            request: None,
+            withdrawal: None,
+            replaces: None,
         };
         let actor = if life.electronic { None } else { staff.clerk };
         let (mut doc, ev) = Document::arrived(fields, data, actor)?;

@@ -215,11 +215,13 @@ async fn packages_over_http_are_authenticated_verified_and_registered() {
         .await;
         problem(r, 422, "edxml.certificate_untrusted").await;
         let _ = std::fs::remove_dir_all(&dir);
-        // A revocation (Bussiness type 1): not supported, refused, nothing stored.
+        // A revocation (Bussiness type 1) of the first document, named by Bussiness/DocumentId
+        // in a package of its own number: Tân Biên's copy is withdrawn with the reason.
         let mut revoke = package("17", "Thu hồi công văn");
         revoke.trace.bussiness = Some(cqdt_edxml::Bussiness {
             document_id: eid.clone(),
             doc_type: cqdt_edxml::BussinessDocType::Revoke,
+            reason: "Ban hành không đúng thẩm quyền".into(),
             ..Default::default()
         });
         let r = post(
@@ -229,7 +231,20 @@ async fn packages_over_http_are_authenticated_verified_and_registered() {
             EDXML_PEER_SECRET,
         )
         .await;
-        problem(r, 422, "edxml.business_unsupported").await;
+        assert_eq!(r.status(), 201, "{}", t.backend());
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(v["document_id"], doc.id.to_string());
+        let copy = t.app.store.document_get(doc.id).await.unwrap().unwrap();
+        assert_eq!(copy.doc.state.as_str(), "withdrawn");
+        let w = copy
+            .doc
+            .incoming
+            .as_ref()
+            .unwrap()
+            .withdrawal
+            .clone()
+            .unwrap();
+        assert_eq!(w.reason, "Ban hành không đúng thẩm quyền");
         // Not signed at all.
         let r = post(
             &t,

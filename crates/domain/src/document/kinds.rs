@@ -144,16 +144,25 @@ pub enum EdxmlStatus {
     InProgress,
     /// 06 Hoàn thành.
     Done,
+    /// 13 Yêu cầu lấy lại văn bản (from the sender, with its reason).
+    RecallRequested,
+    /// 15 Đồng ý yêu cầu cập nhật / lấy lại.
+    RequestAgreed,
+    /// 16 Từ chối yêu cầu cập nhật / lấy lại.
+    RequestRefused,
 }
 
 impl EdxmlStatus {
-    pub const ALL: [EdxmlStatus; 6] = [
+    pub const ALL: [EdxmlStatus; 9] = [
         EdxmlStatus::Arrived,
         EdxmlStatus::Refused,
         EdxmlStatus::Registered,
         EdxmlStatus::Assigned,
         EdxmlStatus::InProgress,
         EdxmlStatus::Done,
+        EdxmlStatus::RecallRequested,
+        EdxmlStatus::RequestAgreed,
+        EdxmlStatus::RequestRefused,
     ];
     pub fn code(self) -> u8 {
         match self {
@@ -163,6 +172,9 @@ impl EdxmlStatus {
             EdxmlStatus::Assigned => 4,
             EdxmlStatus::InProgress => 5,
             EdxmlStatus::Done => 6,
+            EdxmlStatus::RecallRequested => 13,
+            EdxmlStatus::RequestAgreed => 15,
+            EdxmlStatus::RequestRefused => 16,
         }
     }
     /// The two-digit form of the status message (`03`).

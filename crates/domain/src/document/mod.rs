@@ -20,7 +20,8 @@ pub use number::{
     notation,
 };
 pub use state::{
-    Arrival, Command, Direction, DocState, Document, DocumentEvent, DocumentFields, EventKind,
-    Handling, IncomingData, OutgoingData, ReceiverStatus, Recipient, Sender, SignerInfo,
+    Arrival, Command, Direction, DocState, Document, DocumentEvent, DocumentFields, DocumentUpdate,
+    EventKind, Handling, IncomingData, OutgoingData, ReceiverStatus, Recipient, RequestKind,
+    Sender, SenderRequest, SignerInfo, Withdrawal, WithdrawalKind,
 };
 pub use types::{DocumentType, DocumentTypes, SeriesRule, TypeLineError};

@@ -47,27 +47,34 @@ pub enum DocState {
     InProgress,
     Done,
     Refused,
+    /// Taken back by its sender: recalled (13 agreed), revoked or replaced (edXML
+    /// BussinessDocType 1 or 3). Out of handling; kept in the register.
+    Withdrawn,
     // Outgoing.
     Draft,
     InReview,
     AwaitingSignature,
     Signed,
     Issued,
+    /// Revoked (thu hồi) or replaced (thay thế) by a later document after it was issued.
+    Revoked,
 }
 
 impl DocState {
-    pub const ALL: [DocState; 11] = [
+    pub const ALL: [DocState; 13] = [
         DocState::Arrived,
         DocState::Registered,
         DocState::Assigned,
         DocState::InProgress,
         DocState::Done,
         DocState::Refused,
+        DocState::Withdrawn,
         DocState::Draft,
         DocState::InReview,
         DocState::AwaitingSignature,
         DocState::Signed,
         DocState::Issued,
+        DocState::Revoked,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -82,6 +89,8 @@ impl DocState {
             DocState::AwaitingSignature => "awaiting_signature",
             DocState::Signed => "signed",
             DocState::Issued => "issued",
+            DocState::Withdrawn => "withdrawn",
+            DocState::Revoked => "revoked",
         }
     }
     pub fn parse(s: &str) -> Option<DocState> {
@@ -97,8 +106,20 @@ impl DocState {
             DocState::Assigned => Some(EdxmlStatus::Assigned),
             DocState::InProgress => Some(EdxmlStatus::InProgress),
             DocState::Done => Some(EdxmlStatus::Done),
+            DocState::Withdrawn => Some(EdxmlStatus::RequestAgreed),
             _ => None,
         }
+    }
+    /// An incoming copy its sender can still recall, update, revoke or replace.
+    pub fn is_open_to_sender(self) -> bool {
+        matches!(
+            self,
+            DocState::Arrived
+                | DocState::Registered
+                | DocState::Assigned
+                | DocState::InProgress
+                | DocState::Done
+        )
     }
     /// Registered and not yet done: counts for the handling deadline.
     pub fn is_open_handling(self) -> bool {
@@ -188,6 +209,76 @@ pub struct ReceiverStatus {
     pub description: Option<String>,
 }
 
+/// What a sender asks of a receiver's copy: to take it back (status 13) or to accept an
+/// update of its metadata (edXML BussinessDocType 2). The receiver agrees (15) or refuses (16).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestKind {
+    Recall,
+    Update,
+}
+
+impl RequestKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestKind::Recall => "recall",
+            RequestKind::Update => "update",
+        }
+    }
+}
+
+/// The metadata an update carries (what the receiver's copy becomes when it agrees).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentUpdate {
+    pub fields: DocumentFields,
+    #[serde(default)]
+    pub sender_number: Option<String>,
+    #[serde(default)]
+    pub sender_date: Option<NaiveDate>,
+}
+
+/// A sender's request waiting for the receiver's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SenderRequest {
+    pub kind: RequestKind,
+    pub reason: String,
+    pub at: DateTime<Utc>,
+    #[serde(default)]
+    pub update: Option<DocumentUpdate>,
+}
+
+/// Why a document left circulation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WithdrawalKind {
+    /// Lấy lại: the sender asked (13) and the receiver agreed (15).
+    Recall,
+    /// Thu hồi (BussinessDocType 1).
+    Revoke,
+    /// Thay thế by a later document (BussinessDocType 3).
+    Replace,
+}
+
+impl WithdrawalKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WithdrawalKind::Recall => "recall",
+            WithdrawalKind::Revoke => "revoke",
+            WithdrawalKind::Replace => "replace",
+        }
+    }
+}
+
+/// A withdrawal: kind, reason, when, and the replacing document when there is one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Withdrawal {
+    pub kind: WithdrawalKind,
+    pub reason: String,
+    pub at: DateTime<Utc>,
+    #[serde(default)]
+    pub replaced_by: Option<DocumentId>,
+}
+
 /// The fields people type (both directions).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocumentFields {
@@ -256,6 +347,15 @@ pub struct IncomingData {
     pub done_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub refusal: Option<String>,
+    /// The sender's pending request (recall or update).
+    #[serde(default)]
+    pub request: Option<SenderRequest>,
+    /// Set when the sender took it back (state `withdrawn`).
+    #[serde(default)]
+    pub withdrawal: Option<Withdrawal>,
+    /// The earlier incoming document this one replaces (BussinessDocType 3).
+    #[serde(default)]
+    pub replaces: Option<DocumentId>,
 }
 
 /// Outgoing-only data.
@@ -283,6 +383,15 @@ pub struct OutgoingData {
     pub issued_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub send_back_reason: Option<String>,
+    /// The issued document of the same agency this one replaces (thay thế).
+    #[serde(default)]
+    pub replaces: Option<DocumentId>,
+    /// The last recall asked of the receivers (status 13), with its reason.
+    #[serde(default)]
+    pub recall_reason: Option<String>,
+    /// Set when revoked or replaced (state `revoked`).
+    #[serde(default)]
+    pub revocation: Option<Withdrawal>,
 }
 
 /// The aggregate.
@@ -316,6 +425,18 @@ pub enum EventKind {
     Signed,
     Issued,
     StatusReceived,
+    /// Incoming: the sender asks to take it back (13) or to update it.
+    RequestReceived,
+    /// Incoming: the receiver agreed (15).
+    RequestAgreed,
+    /// Incoming: the receiver refused (16).
+    RequestRefused,
+    /// Incoming: revoked or replaced by its sender.
+    Withdrawn,
+    /// Outgoing: the sender asked its receivers to give it back (13).
+    RecallRequested,
+    /// Outgoing: revoked or replaced.
+    Revoked,
 }
 
 impl EventKind {
@@ -336,6 +457,12 @@ impl EventKind {
             EventKind::Signed => "signed",
             EventKind::Issued => "issued",
             EventKind::StatusReceived => "status_received",
+            EventKind::RequestReceived => "request_received",
+            EventKind::RequestAgreed => "request_agreed",
+            EventKind::RequestRefused => "request_refused",
+            EventKind::Withdrawn => "withdrawn",
+            EventKind::RecallRequested => "recall_requested",
+            EventKind::Revoked => "revoked",
         }
     }
 }
@@ -401,8 +528,23 @@ pub enum Command {
     Issue {
         number: IssuedNumber,
     },
-    /// A receiver's status 01–06 on an issued document.
+    /// A receiver's status (01–06, 15, 16) on an issued or revoked document.
     RecordStatus(ReceiverStatus),
+    /// Incoming: the sender's recall (13) or update request arrived.
+    ReceiveRequest(SenderRequest),
+    /// Incoming: the clerk answers the pending request; refusing needs a reason.
+    AnswerRequest {
+        agree: bool,
+        reason: Option<String>,
+    },
+    /// Incoming: the sender revoked or replaced it.
+    Withdraw(Withdrawal),
+    /// Outgoing: ask every receiver to give it back (13).
+    RequestRecall {
+        reason: String,
+    },
+    /// Outgoing: revoke it, or mark it replaced (`kind` Revoke or Replace).
+    Revoke(Withdrawal),
 }
 
 impl Command {
@@ -421,6 +563,11 @@ impl Command {
             Command::Sign => "sign",
             Command::Issue { .. } => "issue",
             Command::RecordStatus(_) => "record_status",
+            Command::ReceiveRequest(_) => "receive_request",
+            Command::AnswerRequest { .. } => "answer_request",
+            Command::Withdraw(_) => "withdraw",
+            Command::RequestRecall { .. } => "request_recall",
+            Command::Revoke(_) => "revoke",
         }
     }
 }
@@ -464,6 +611,8 @@ impl Document {
                 reply: None,
                 done_at: None,
                 refusal: None,
+                request: None,
+                withdrawal: None,
                 ..data
             }),
             outgoing: None,
@@ -492,6 +641,8 @@ impl Document {
                 signed_by: None,
                 issued_at: None,
                 send_back_reason: None,
+                recall_reason: None,
+                revocation: None,
                 ..data
             }),
         };
@@ -567,7 +718,10 @@ impl Document {
             }
             (Direction::Incoming, S::Arrived, Command::Refuse { reason: r }) => {
                 let r = reason(&r)?;
-                self.inc()?.refusal = Some(r.clone());
+                let inc = self.inc()?;
+                inc.refusal = Some(r.clone());
+                // A refused document answers any pending request of its sender (02 says it).
+                inc.request = None;
                 self.state = S::Refused;
                 Ok(self.event(at, actor, EventKind::Refused, Some(r)))
             }
@@ -663,7 +817,107 @@ impl Document {
                 self.state = S::Issued;
                 Ok(self.event(at, actor, EventKind::Issued, note))
             }
-            (Direction::Outgoing, S::Issued, Command::RecordStatus(st)) => {
+            (
+                Direction::Incoming,
+                S::Arrived | S::Registered | S::Assigned | S::InProgress | S::Done,
+                Command::ReceiveRequest(mut req),
+            ) => {
+                req.reason = reason(&req.reason)?;
+                if let Some(u) = req.update.take() {
+                    req.update = Some(DocumentUpdate {
+                        fields: u.fields.normalised()?,
+                        sender_number: crate::text::nfc_opt(u.sender_number.as_deref()),
+                        sender_date: u.sender_date,
+                    });
+                } else if req.kind == RequestKind::Update {
+                    return Err(DomainError::field(ErrorCode::Required, "update"));
+                }
+                let note = Some(req.reason.clone());
+                let kind = req.kind;
+                self.inc()?.request = Some(req);
+                let mut ev = self.event(at, actor, EventKind::RequestReceived, note);
+                if kind == RequestKind::Recall {
+                    ev.status = Some(EdxmlStatus::RecallRequested);
+                }
+                Ok(ev)
+            }
+            (
+                Direction::Incoming,
+                S::Arrived | S::Registered | S::Assigned | S::InProgress | S::Done,
+                Command::AnswerRequest { agree, reason: r },
+            ) => {
+                let inc = self.inc()?;
+                let Some(req) = inc.request.clone() else {
+                    return Err(illegal(state, &Command::AnswerRequest { agree, reason: r }));
+                };
+                if !agree {
+                    let r = reason(r.as_deref().unwrap_or(""))?;
+                    inc.request = None;
+                    let mut ev = self.event(at, actor, EventKind::RequestRefused, Some(r));
+                    ev.status = Some(EdxmlStatus::RequestRefused);
+                    return Ok(ev);
+                }
+                inc.request = None;
+                match req.kind {
+                    RequestKind::Recall => {
+                        inc.withdrawal = Some(Withdrawal {
+                            kind: WithdrawalKind::Recall,
+                            reason: req.reason.clone(),
+                            at,
+                            replaced_by: None,
+                        });
+                        self.state = S::Withdrawn;
+                    }
+                    RequestKind::Update => {
+                        if let Some(u) = req.update {
+                            inc.sender_number = u.sender_number.or(inc.sender_number.take());
+                            inc.sender_date = u.sender_date.or(inc.sender_date);
+                            // The secrecy and the type code the receiver chose stay its own.
+                            let keep = (self.fields.secrecy, self.fields.type_code.clone());
+                            self.fields = u.fields;
+                            (self.fields.secrecy, self.fields.type_code) = keep;
+                        }
+                    }
+                }
+                let note = crate::text::nfc_opt(r.as_deref());
+                let mut ev = self.event(at, actor, EventKind::RequestAgreed, note);
+                ev.status = Some(EdxmlStatus::RequestAgreed);
+                Ok(ev)
+            }
+            (
+                Direction::Incoming,
+                S::Arrived | S::Registered | S::Assigned | S::InProgress | S::Done,
+                Command::Withdraw(mut w),
+            ) => {
+                if w.kind == WithdrawalKind::Recall {
+                    return Err(illegal(state, &Command::Withdraw(w)));
+                }
+                w.reason = reason(&w.reason)?;
+                let note = Some(w.reason.clone());
+                let inc = self.inc()?;
+                inc.request = None;
+                inc.withdrawal = Some(w);
+                self.state = S::Withdrawn;
+                Ok(self.event(at, actor, EventKind::Withdrawn, note))
+            }
+            (Direction::Outgoing, S::Issued, Command::RequestRecall { reason: r }) => {
+                let r = reason(&r)?;
+                self.out()?.recall_reason = Some(r.clone());
+                let mut ev = self.event(at, actor, EventKind::RecallRequested, Some(r));
+                ev.status = Some(EdxmlStatus::RecallRequested);
+                Ok(ev)
+            }
+            (Direction::Outgoing, S::Issued, Command::Revoke(mut w)) => {
+                if w.kind == WithdrawalKind::Recall {
+                    return Err(illegal(state, &Command::Revoke(w)));
+                }
+                w.reason = reason(&w.reason)?;
+                let note = Some(w.reason.clone());
+                self.out()?.revocation = Some(w);
+                self.state = S::Revoked;
+                Ok(self.event(at, actor, EventKind::Revoked, note))
+            }
+            (Direction::Outgoing, S::Issued | S::Revoked, Command::RecordStatus(st)) => {
                 let mut ev = self.event(
                     at,
                     actor,
@@ -712,25 +966,42 @@ impl Document {
                 }
                 if !matches!(
                     self.state,
-                    S::Arrived | S::Registered | S::Assigned | S::InProgress | S::Done | S::Refused
+                    S::Arrived
+                        | S::Registered
+                        | S::Assigned
+                        | S::InProgress
+                        | S::Done
+                        | S::Refused
+                        | S::Withdrawn
                 ) {
                     return Err(format!("incoming in {:?}", self.state));
+                }
+                let withdrawn = self.state == S::Withdrawn;
+                if withdrawn != inc.withdrawal.is_some() {
+                    return Err("withdrawal iff withdrawn".into());
+                }
+                if matches!(self.state, S::Refused | S::Withdrawn) && inc.request.is_some() {
+                    return Err("a pending request on a closed document".into());
                 }
                 let registered = matches!(
                     self.state,
                     S::Registered | S::Assigned | S::InProgress | S::Done
                 );
-                if registered != inc.arrival.is_some() {
+                // A withdrawn document keeps what it had when it was taken back.
+                if !withdrawn && registered != inc.arrival.is_some() {
                     return Err("arrival number iff registered".into());
                 }
-                if registered && inc.handling_due.is_none() {
+                if inc.arrival.is_some() && inc.handling_due.is_none() {
                     return Err("registered without a handling due date".into());
                 }
                 let assigned = matches!(self.state, S::Assigned | S::InProgress | S::Done);
-                if assigned != inc.handling.is_some() {
+                if !withdrawn && assigned != inc.handling.is_some() {
                     return Err("handling iff assigned".into());
                 }
-                if (self.state == S::Done) != inc.done_at.is_some() {
+                if inc.handling.is_some() && inc.arrival.is_none() {
+                    return Err("handling without registration".into());
+                }
+                if (self.state == S::Done) != inc.done_at.is_some() && !withdrawn {
                     return Err("done_at iff done".into());
                 }
                 if (self.state == S::Refused) != inc.refusal.is_some() {
@@ -742,12 +1013,23 @@ impl Document {
                 if self.incoming.is_some() {
                     return Err("outgoing with incoming data".into());
                 }
-                let issued = self.state == S::Issued;
+                let issued = matches!(self.state, S::Issued | S::Revoked);
                 if !matches!(
                     self.state,
-                    S::Draft | S::InReview | S::AwaitingSignature | S::Signed | S::Issued
+                    S::Draft
+                        | S::InReview
+                        | S::AwaitingSignature
+                        | S::Signed
+                        | S::Issued
+                        | S::Revoked
                 ) {
                     return Err(format!("outgoing in {:?}", self.state));
+                }
+                if (self.state == S::Revoked) != out.revocation.is_some() {
+                    return Err("revocation iff revoked".into());
+                }
+                if out.recall_reason.is_some() && !issued {
+                    return Err("a recall before issue".into());
                 }
                 if issued != out.number.is_some() || issued != out.agency_signed {
                     return Err("number and agency signature iff issued".into());
@@ -755,7 +1037,7 @@ impl Document {
                 if issued && !out.signer_signed {
                     return Err("issued without the signer's signature".into());
                 }
-                if matches!(self.state, S::Signed | S::Issued) != out.signer_signed {
+                if matches!(self.state, S::Signed | S::Issued | S::Revoked) != out.signer_signed {
                     return Err("signer's signature iff signed or issued".into());
                 }
             }
@@ -806,6 +1088,9 @@ mod tests {
             reply: None,
             done_at: None,
             refusal: None,
+            request: None,
+            withdrawal: None,
+            replaces: None,
         };
         let (mut d, ev) = Document::arrived(fields(), data, None)
             .map_err(|e| e.code)

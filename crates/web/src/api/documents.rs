@@ -18,7 +18,7 @@ use cqdt_app::documents::{
 use cqdt_app::files::Upload;
 use cqdt_domain::ErrorCode;
 use cqdt_domain::document::{
-    Direction, DocState, DocumentEvent, EventKind, Secrecy, SignerInfo, Urgency,
+    Direction, DocState, DocumentEvent, EventKind, Secrecy, SignerInfo, Urgency, Withdrawal,
 };
 use cqdt_domain::files::FileKind;
 use cqdt_domain::ids::{AgencyId, DocumentId, FileId, UserId};
@@ -153,6 +153,8 @@ fn state_label(s: DocState) -> &'static str {
         DocState::AwaitingSignature => "Chờ ký",
         DocState::Signed => "Đã ký",
         DocState::Issued => "Đã ban hành",
+        DocState::Withdrawn => "Đã bị thu hồi / lấy lại",
+        DocState::Revoked => "Đã thu hồi / bị thay thế",
     }
 }
 
@@ -217,8 +219,50 @@ pub struct IncomingDto {
     pub reply: Option<String>,
     pub done_at: Option<String>,
     pub refusal: Option<String>,
-    /// The edXML status code (`01`…`06`).
+    /// The edXML status code (`01`…`06`, `15` once withdrawn).
     pub edxml_status: Option<String>,
+    /// The sender's request waiting for the clerk's answer (`POST …/answer-request`).
+    pub pending_request: Option<SenderRequestDto>,
+    /// Why it left circulation (state `withdrawn`).
+    pub withdrawal: Option<WithdrawalDto>,
+    /// The earlier incoming document this one replaces.
+    #[schema(format = Uuid)]
+    pub replaces: Option<String>,
+}
+
+/// A sender's request on a received document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SenderRequestDto {
+    /// `recall` (status 13: give it back) or `update` (new metadata, below).
+    pub kind: String,
+    pub reason: String,
+    pub at: String,
+    /// For an update: the new subject, number and date.
+    pub subject: Option<String>,
+    pub sender_number: Option<String>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub sender_date: Option<NaiveDate>,
+}
+
+/// A withdrawal or revocation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WithdrawalDto {
+    /// `recall` (lấy lại), `revoke` (thu hồi) or `replace` (thay thế).
+    pub kind: String,
+    pub reason: String,
+    pub at: String,
+    /// The replacing document (a document of the same agency).
+    #[schema(format = Uuid)]
+    pub replaced_by: Option<String>,
+}
+
+fn withdrawal_dto(w: &Withdrawal) -> WithdrawalDto {
+    WithdrawalDto {
+        kind: w.kind.as_str().to_string(),
+        reason: w.reason.clone(),
+        at: rfc(w.at),
+        replaced_by: w.replaced_by.map(|x| x.to_string()),
+    }
 }
 
 /// A recipient of an outgoing document.
@@ -255,6 +299,13 @@ pub struct OutgoingDto {
     #[schema(format = Uuid)]
     pub signed_by: Option<String>,
     pub send_back_reason: Option<String>,
+    /// The issued document this one replaces.
+    #[schema(format = Uuid)]
+    pub replaces: Option<String>,
+    /// The reason of the last recall asked of the receivers (status 13).
+    pub recall_reason: Option<String>,
+    /// Set once revoked or replaced (state `revoked`).
+    pub revocation: Option<WithdrawalDto>,
 }
 
 /// An event of a document's history.
@@ -395,6 +446,16 @@ fn document_dto(r: &DocumentRecord, overdue: bool) -> DocumentDto {
             done_at: i.done_at.map(rfc),
             refusal: i.refusal.clone(),
             edxml_status: d.state.edxml_status().map(|s| s.code_str()),
+            pending_request: i.request.as_ref().map(|q| SenderRequestDto {
+                kind: q.kind.as_str().to_string(),
+                reason: q.reason.clone(),
+                at: rfc(q.at),
+                subject: q.update.as_ref().map(|u| u.fields.subject.clone()),
+                sender_number: q.update.as_ref().and_then(|u| u.sender_number.clone()),
+                sender_date: q.update.as_ref().and_then(|u| u.sender_date),
+            }),
+            withdrawal: i.withdrawal.as_ref().map(withdrawal_dto),
+            replaces: i.replaces.map(|x| x.to_string()),
         }),
         outgoing: d.outgoing.as_ref().map(|o| OutgoingDto {
             reply_to: o.reply_to.map(|x| x.to_string()),
@@ -418,6 +479,9 @@ fn document_dto(r: &DocumentRecord, overdue: bool) -> DocumentDto {
             agency_signed: o.agency_signed,
             signed_by: o.signed_by.map(|u| u.to_string()),
             send_back_reason: o.send_back_reason.clone(),
+            replaces: o.replaces.map(|x| x.to_string()),
+            recall_reason: o.recall_reason.clone(),
+            revocation: o.revocation.as_ref().map(withdrawal_dto),
         }),
         edxml_document_id: r.edxml_document_id.clone(),
         overdue,
@@ -537,6 +601,10 @@ pub struct DraftBody {
     /// The incoming document this one answers (same agency).
     #[schema(format = Uuid)]
     pub reply_to: Option<String>,
+    /// The issued document of the same agency this one replaces (thay thế): once this one is
+    /// issued, that one is marked replaced and its electronic receivers' copies withdrawn.
+    #[schema(format = Uuid)]
+    pub replaces: Option<String>,
 }
 
 /// Multipart form of an outgoing draft.
@@ -586,6 +654,15 @@ pub struct AssignBody {
 pub struct LinkReplyBody {
     #[schema(format = Uuid)]
     pub reply: String,
+}
+
+/// The clerk's answer to the sender's request: agree (15) or refuse with a reason (16).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerRequestBody {
+    pub agree: bool,
+    /// Required to refuse.
+    pub reason: Option<String>,
 }
 
 /// Completion: optionally the reply and a note.
@@ -702,6 +779,7 @@ fn draft_input(
         drafting_unit: b.drafting_unit,
         recipients,
         reply_to: opt_id(caller, b.reply_to.as_deref(), DocumentId, "reply_to")?,
+        replaces: opt_id(caller, b.replaces.as_deref(), DocumentId, "replaces")?,
         main: files.pop(),
         attachments,
     })
@@ -937,6 +1015,70 @@ pub async fn documents_submit_review(
     let id = doc_id(&caller, &id)?;
     s.app
         .document_submit_review(&caller.ctx, id)
+        .await
+        .map_err(err(&caller))?;
+    answer(&s, &caller, id).await
+}
+
+/// Ask every electronic receiver of an issued document to give it back (clerk of the
+/// issuer): status 13 with the reason goes to each; their answers (15, 16) come back as events.
+#[utoipa::path(post, path = "/api/v1/documents/{id}/recall", tag = "documents", request_body = ReasonBody,
+    params(("id" = String, Path, format = Uuid, description = "Document id")),
+    responses((status = 200, body = DocumentDto), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem, description = "Not issued (`document.illegal_transition`) or changed meanwhile"),
+        (status = 422, body = Problem, description = "No reason (`document.reason_required`), or no receiver over the exchange (`document.invalid_recipient`)")))]
+pub async fn documents_recall(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(b): Json<ReasonBody>,
+) -> ApiResult<axum::Json<DocumentDto>> {
+    let id = doc_id(&caller, &id)?;
+    s.app
+        .document_request_recall(&caller.ctx, id, &b.reason)
+        .await
+        .map_err(err(&caller))?;
+    answer(&s, &caller, id).await
+}
+
+/// Answer the sender's pending recall (13) or update (clerk of the receiver): agree (15: a
+/// recalled document is withdrawn, an updated one takes the new metadata) or refuse with a
+/// reason (16). The answer goes back to the sender.
+#[utoipa::path(post, path = "/api/v1/documents/{id}/answer-request", tag = "documents", request_body = AnswerRequestBody,
+    params(("id" = String, Path, format = Uuid, description = "Document id")),
+    responses((status = 200, body = DocumentDto), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem, description = "No pending request (`document.illegal_transition`) or changed meanwhile"),
+        (status = 422, body = Problem, description = "Refused without a reason (`document.reason_required`)")))]
+pub async fn documents_answer_request(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(b): Json<AnswerRequestBody>,
+) -> ApiResult<axum::Json<DocumentDto>> {
+    let id = doc_id(&caller, &id)?;
+    s.app
+        .document_answer_request(&caller.ctx, id, b.agree, b.reason.as_deref())
+        .await
+        .map_err(err(&caller))?;
+    answer(&s, &caller, id).await
+}
+
+/// Revoke an issued document (leader of the issuer), with the reason: it leaves circulation
+/// and each electronic receiver gets a revocation package (edXML BussinessDocType 1).
+#[utoipa::path(post, path = "/api/v1/documents/{id}/revoke", tag = "documents", request_body = ReasonBody,
+    params(("id" = String, Path, format = Uuid, description = "Document id")),
+    responses((status = 200, body = DocumentDto), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem, description = "Not issued (`document.illegal_transition`) or changed meanwhile"),
+        (status = 422, body = Problem, description = "No reason (`document.reason_required`)")))]
+pub async fn documents_revoke(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(b): Json<ReasonBody>,
+) -> ApiResult<axum::Json<DocumentDto>> {
+    let id = doc_id(&caller, &id)?;
+    s.app
+        .document_revoke(&caller.ctx, id, &b.reason)
         .await
         .map_err(err(&caller))?;
     answer(&s, &caller, id).await

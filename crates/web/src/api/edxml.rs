@@ -101,7 +101,7 @@ async fn receive(
         (status = 401, body = Problem, description = "Unknown system (`exchange.system_unknown`), wrong HMAC (`exchange.signature_invalid`), stale timestamp (`exchange.timestamp_stale`)"),
         (status = 409, body = Problem, description = "The same signed request again (`exchange.request_replayed`)"),
         (status = 413, body = Problem, description = "The package is too large (`edxml.too_large`)"),
-        (status = 422, body = Problem, description = "Not signed (`edxml.not_signed`), signature invalid or package changed (`edxml.signature_invalid`), untrusted certificate (`edxml.certificate_untrusted`), no such receiving agency (`edxml.recipient_unknown`), revoke/update/replace not supported (`edxml.business_unsupported`), or a file refused"),
+        (status = 422, body = Problem, description = "Not signed (`edxml.not_signed`), signature invalid or package changed (`edxml.signature_invalid`), untrusted certificate (`edxml.certificate_untrusted`), no such receiving agency (`edxml.recipient_unknown`), or a file refused. Revocations, updates and replacements (BussinessDocType 1–3) are accepted like new documents (see the documents API)"),
         (status = 503, body = Problem, description = "edXML exchange is not configured (`edxml.unavailable`)"),
     ))]
 pub async fn edxml_packages_receive(

@@ -896,6 +896,8 @@ impl DraftPage {
 struct DraftQ {
     #[serde(default, rename = "tra-loi")]
     reply_to: String,
+    #[serde(default, rename = "thay-the")]
+    replaces: String,
 }
 
 async fn draft_page(
@@ -981,6 +983,9 @@ async fn draft_form(State(s): State<AppState>, caller: Caller, uri: Uri) -> Resp
     let mut v = HashMap::new();
     v.insert("type_code".to_string(), "cong_van".to_string());
     v.insert("reply_to".to_string(), q.reply_to);
+    if DocumentId::parse(&q.replaces).is_some() {
+        v.insert("replaces".to_string(), q.replaces);
+    }
     draft_page(&s, &caller, agency_id, Errs::default(), Form(v), vec![]).await
 }
 
@@ -1027,6 +1032,7 @@ async fn draft_submit(
         }
     }
     let reply_to = f.opt("reply_to").and_then(|x| DocumentId::parse(&x));
+    let replaces = f.opt("replaces").and_then(|x| DocumentId::parse(&x));
     let mut main = None;
     let mut attachments = vec![];
     for (field, name, bytes) in &posted.files {
@@ -1059,6 +1065,7 @@ async fn draft_submit(
         drafting_unit: f.opt("drafting_unit"),
         recipients,
         reply_to,
+        replaces,
         main,
         attachments,
     };
@@ -1174,7 +1181,19 @@ fn actions_for(actor: &Actor, me: Option<UserId>, r: &DocumentRecord) -> Vec<Str
         DocState::InReview if leader => v.extend(["submit_signature", "send_back"]),
         DocState::AwaitingSignature if leader => v.extend(["sign", "send_back"]),
         DocState::Signed if clerk => v.push("issue"),
+        DocState::Issued if r.edxml_document_id.is_some() => {
+            if clerk {
+                v.push("recall");
+            }
+            if leader {
+                v.push("revoke");
+            }
+        }
         _ => {}
+    }
+    let pending = r.doc.incoming.as_ref().is_some_and(|i| i.request.is_some());
+    if pending && clerk && r.doc.state.is_open_to_sender() {
+        v.extend(["agree_request", "refuse_request"]);
     }
     v.into_iter().map(str::to_string).collect()
 }
@@ -1300,6 +1319,38 @@ async fn render_doc(
             fact("reply", r.to_string());
         }
         fact("refusal", i.refusal.clone().unwrap_or_default());
+        if let Some(q) = &i.request {
+            let mut v = format!(
+                "{}: {}",
+                t.s(&format!("doc.request.{}", q.kind.as_str())),
+                q.reason
+            );
+            if let Some(u) = &q.update {
+                v.push_str(&format!(
+                    " — {}: {} {}",
+                    t.s("doc.request.new_metadata"),
+                    u.sender_number.clone().unwrap_or_default(),
+                    u.fields.subject
+                ));
+            }
+            fact("sender_request", v);
+        }
+        if let Some(w) = &i.withdrawal {
+            fact(
+                "withdrawal",
+                format!(
+                    "{}: {}",
+                    t.s(&format!("doc.withdrawal.{}", w.kind.as_str())),
+                    w.reason
+                ),
+            );
+            if let Some(b) = w.replaced_by {
+                fact("replaced_by", b.to_string());
+            }
+        }
+        if let Some(r) = i.replaces {
+            fact("replaces", r.to_string());
+        }
     }
     if let Some(o) = &d.outgoing {
         fact(
@@ -1341,6 +1392,23 @@ async fn render_doc(
         );
         if let Some(r) = o.reply_to {
             fact("reply_to", r.to_string());
+        }
+        if let Some(r) = o.replaces {
+            fact("replaces", r.to_string());
+        }
+        fact("recall_reason", o.recall_reason.clone().unwrap_or_default());
+        if let Some(w) = &o.revocation {
+            fact(
+                "withdrawal",
+                format!(
+                    "{}: {}",
+                    t.s(&format!("doc.withdrawal.{}", w.kind.as_str())),
+                    w.reason
+                ),
+            );
+            if let Some(b) = w.replaced_by {
+                fact("replaced_by", b.to_string());
+            }
         }
     }
     let download = cqdt_app::documents::default_file(&view.files).map(|f| {
@@ -1609,6 +1677,25 @@ async fn doc_act(
             "issue" => {
                 app.document_issue(ctx, did, &*app.signer).await?;
                 Ok("issued")
+            }
+            "recall" => {
+                app.document_request_recall(ctx, did, &reason("reason")?)
+                    .await?;
+                Ok("recall_requested")
+            }
+            "revoke" => {
+                app.document_revoke(ctx, did, &reason("reason")?).await?;
+                Ok("revoked")
+            }
+            "agree_request" => {
+                app.document_answer_request(ctx, did, true, f.opt("reason").as_deref())
+                    .await?;
+                Ok("request_agreed")
+            }
+            "refuse_request" => {
+                app.document_answer_request(ctx, did, false, Some(&reason("reason")?))
+                    .await?;
+                Ok("request_refused")
             }
             _ => Err(AppError::field(ErrorCode::InvalidChoice, "action")),
         }
