@@ -3,7 +3,8 @@
 // leader assigns it to the specialist → the specialist drafts the reply (a PDF) and links it →
 // the leader passes it to signature and signs → the clerk numbers and issues it → the clerk of
 // UBND huyện Tân Biên finds it in the inbox and registers it → the sender's page shows the
-// receiver's status 03 "Tiếp nhận, vào sổ văn bản đến".
+// receiver's status 03 "Tiếp nhận, vào sổ văn bản đến" → the sender asks for it back (13), the
+// district refuses (16), then agrees to a second request (15) and its copy is withdrawn.
 //
 // Signing uses the server's signing service (its provincial test CA); the document reaches
 // the district and its status comes back through the outbox dispatcher (every second), so the
@@ -222,7 +223,72 @@ browserTest('incoming on paper → assign → reply drafted, signed, issued → 
   }
   assert.match(await receivers.innerText(), /Tiếp nhận, vào sổ văn bản đến/);
   assert.match(await main(page).locator('ol.timeline').innerText(), /Tiếp nhận, vào sổ văn bản đến/);
-}, { id: 'documents-flow', timeout: 300_000 });
+
+  // 8. The sender asks for it back (edXML status 13); the district's clerk refuses with a
+  //    reason (16), then agrees to a second request (15): its copy is withdrawn, and both
+  //    answers show on the sender's page.
+  const recall = async (reason) => {
+    const form = actionForm(page, 'Yêu cầu nơi nhận trả lại văn bản (gửi nhầm, sai sót)');
+    await form.getByLabel('Lý do').fill(reason);
+    await press(s, 'Yêu cầu lấy lại', `recall: ${reason}`, form);
+    await expectNotice(page, 'Đã gửi yêu cầu lấy lại văn bản');
+  };
+  // Without a reason: the message is next to the field, nothing is sent.
+  await press(s, 'Yêu cầu lấy lại', 'recall without a reason',
+    actionForm(page, 'Yêu cầu nơi nhận trả lại văn bản (gửi nhầm, sai sót)'), 422);
+  assert.match(await main(page).locator('.field-error').first().innerText(), /lý do/i);
+  await recall('Gửi nhầm nơi nhận');
+  await logOut(s);
+  const openCopy = async () => {
+    await s.goto('/van-ban/den', 'district incoming register');
+    const row = main(page).getByRole('row').filter({ hasText: number });
+    await s.navigating(() => row.getByRole('link').first().click(), `district copy of ${number}`);
+  };
+  // Waits until the district's copy shows the sender's request (the outbox carries it).
+  const awaitRequest = async () => {
+    await openCopy();
+    for (let i = 0; i < 20 && (await actionForm(page, 'Đồng ý yêu cầu của nơi gửi').count()) === 0; i++) {
+      await page.waitForTimeout(1000);
+      await page.reload();
+    }
+    assert.equal(await actionForm(page, 'Đồng ý yêu cầu của nơi gửi').count(), 1, 'the request reached the district');
+  };
+  await logIn(s, CITY_CLERK);
+  await awaitRequest();
+  assert.match(await main(page).innerText(), /Lấy lại văn bản: Gửi nhầm nơi nhận/);
+  const refuse = actionForm(page, 'Từ chối yêu cầu của nơi gửi');
+  await refuse.getByLabel('Lý do').fill('Văn bản đã được phân công xử lý');
+  await press(s, 'Từ chối yêu cầu', 'recall refused', refuse);
+  await expectNotice(page, 'Đã từ chối yêu cầu của nơi gửi');
+  await expectState(page, 'Đã vào sổ');
+  await logOut(s);
+
+  const awaitReceiverStatus = async (re) => {
+    await s.goto(replyUrl, 'issued document with the receiver status');
+    for (let i = 0; i < 20 && !re.test(await main(page).locator('ol.timeline').innerText()); i++) {
+      await page.waitForTimeout(1000);
+      await page.reload();
+    }
+    assert.match(await main(page).locator('ol.timeline').innerText(), re);
+  };
+  await logIn(s, CLERK);
+  await awaitReceiverStatus(/16 — Từ chối yêu cầu cập nhật \/ lấy lại/);
+  assert.match(await main(page).locator('ol.timeline').innerText(), /Văn bản đã được phân công xử lý/);
+  await recall('Văn bản có sai sót, sẽ ban hành văn bản thay thế');
+  await logOut(s);
+
+  await logIn(s, CITY_CLERK);
+  await awaitRequest();
+  await press(s, 'Đồng ý', 'recall agreed', actionForm(page, 'Đồng ý yêu cầu của nơi gửi'));
+  await expectNotice(page, 'Đã đồng ý yêu cầu của nơi gửi');
+  await expectState(page, 'Đã bị thu hồi / lấy lại');
+  assert.match(await main(page).innerText(), /Nơi gửi đã lấy lại: Văn bản có sai sót/);
+  await logOut(s);
+
+  await logIn(s, CLERK);
+  await awaitReceiverStatus(/15 — Đồng ý yêu cầu cập nhật \/ lấy lại/);
+  await expectState(page, 'Đã phát hành');
+}, { id: 'documents-flow', timeout: 420_000 });
 
 browserTest('documents: search without diacritics, registers, figures', async (s) => {
   const page = s.page;
