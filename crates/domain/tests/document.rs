@@ -36,6 +36,7 @@ enum Op {
     Withdraw(u8),
     RequestRecall(bool),
     Revoke(u8),
+    Correct(bool),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -58,6 +59,7 @@ fn op() -> impl Strategy<Value = Op> {
         (0u8..3).prop_map(Op::Withdraw),
         any::<bool>().prop_map(Op::RequestRecall),
         (0u8..3).prop_map(Op::Revoke),
+        any::<bool>().prop_map(Op::Correct),
     ]
 }
 
@@ -191,6 +193,10 @@ proptest! {
                 Op::RequestRecall(empty) => Command::RequestRecall {
                     reason: if empty { "".into() } else { "Sai nơi nhận".into() },
                 },
+                Op::Correct(empty) => Command::Correct {
+                    fields: DocumentFields { subject: "Về việc thử (đính chính)".into(), type_code: "cong_van".into(), ..fields(false) },
+                    reason: if empty { "".into() } else { "Đính chính trích yếu".into() },
+                },
                 Op::Revoke(k) => Command::Revoke(Withdrawal {
                     kind: kind(k),
                     reason: "Văn bản trái quy định".into(),
@@ -239,6 +245,12 @@ proptest! {
             }
             if before.state == DocState::Revoked {
                 prop_assert_eq!(docs[i].state, DocState::Revoked);
+            }
+            // A correction keeps the type, the secrecy and the number.
+            if before.state == DocState::Issued {
+                prop_assert_eq!(&docs[i].fields.type_code, &before.fields.type_code);
+                prop_assert_eq!(docs[i].fields.secrecy, before.fields.secrecy);
+                prop_assert_eq!(&docs[i].outgoing.as_ref().unwrap().number, &before.outgoing.as_ref().unwrap().number);
             }
             if docs[i].state == DocState::Withdrawn && before.state != DocState::Withdrawn {
                 let w = docs[i].incoming.as_ref().and_then(|x| x.withdrawal.clone()).unwrap();

@@ -1736,7 +1736,9 @@ async fn search_plans_and_register_pages_agree_with_the_registrations() {
 ///   its old copy, which is withdrawn; the package's ReplacementInfo names the old DocumentId
 ///   and the city; a draft cannot replace a document that is not issued;
 /// - update (2), as another system sends it: the copy waits for the clerk; agreed, it takes
-///   the new subject and number, and 15 goes back.
+///   the new subject and number, and 15 goes back; then the sender's leader corrects the
+///   subject itself (the number stays), the update package goes out and the city refuses it
+///   (16 with the reason), keeping its metadata.
 #[tokio::test]
 async fn edxml_recall_revoke_replace_update() {
     use cqdt_app::documents::{PackageBusiness, TOPIC_REPLACED, TOPIC_SEND, TOPIC_STATUS};
@@ -2072,6 +2074,77 @@ async fn edxml_recall_revoke_replace_update() {
         );
         dispatch().await;
         assert_eq!(reported(e_doc.id).await.last().map(|x| x.0), Some(15));
+        // The sender corrects the subject itself (leader): an update package; the city
+        // refuses it this time (16 with the reason).
+        let correction = |subject: &str, reason: &str| cqdt_app::documents::CorrectionInput {
+            subject: subject.into(),
+            signer: None,
+            urgency: Urgency::Normal,
+            reason: reason.into(),
+        };
+        let e = app
+            .document_correct(&w.clerk, e_doc.id, correction("Khác", "Đính chính"))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::Forbidden);
+        let e = app
+            .document_correct(&w.leader, e_doc.id, correction("Khác", " "))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::DocumentReasonRequired);
+        let corrected = app
+            .document_correct(
+                &w.leader,
+                e_doc.id,
+                correction("Về việc báo cáo số liệu quý II", "Sai quý"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(corrected.doc.state, DocState::Issued);
+        assert_eq!(
+            corrected.doc.fields.subject,
+            "Về việc báo cáo số liệu quý II"
+        );
+        assert_eq!(
+            World::number(&corrected),
+            World::number(&e_doc),
+            "the number stays"
+        );
+        let bytes = node
+            .package_for_agency(app, e_doc.id, w.city.id)
+            .await
+            .unwrap();
+        let pkg = cqdt_edxml::Package::from_xml(&bytes).unwrap();
+        let bz = pkg.trace.bussiness.clone().unwrap();
+        assert_eq!(
+            (bz.doc_type, bz.reason.as_str()),
+            (cqdt_edxml::BussinessDocType::Update, "Sai quý")
+        );
+        assert_eq!(dispatch().await, 1, "the update package");
+        let copy = copy_of(e_eid.clone()).await;
+        let req = copy.doc.incoming.as_ref().unwrap().request.clone().unwrap();
+        assert_eq!(
+            req.update.as_ref().map(|u| u.fields.subject.as_str()),
+            Some("Về việc báo cáo số liệu quý II")
+        );
+        app.document_answer_request(
+            &w.city_clerk,
+            copy.id,
+            false,
+            Some("Số liệu đã gửi theo quý I"),
+        )
+        .await
+        .unwrap();
+        dispatch().await;
+        assert_eq!(
+            reported(e_doc.id).await.last().cloned(),
+            Some((16, Some("Số liệu đã gửi theo quý I".into())))
+        );
+        assert_eq!(
+            copy_of(e_eid.clone()).await.doc.fields.subject,
+            "Về việc báo cáo số liệu quý I năm 2024 (đính chính)",
+            "refused: the copy keeps its metadata"
+        );
         let _ = std::fs::remove_dir_all(&dir);
         db.cleanup().await;
     }

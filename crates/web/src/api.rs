@@ -2035,6 +2035,7 @@ fn add_shared_responses(op: &mut utoipa::openapi::path::Operation, write: bool) 
         documents::documents_submit_review, documents::documents_send_back,
         documents::documents_submit_signature, documents::documents_sign, documents::documents_issue,
         documents::documents_recall, documents::documents_answer_request, documents::documents_revoke,
+        documents::documents_correct,
         documents::documents_file_get, documents::documents_search, documents::documents_overdue,
         documents::documents_figures, documents::documents_register, documents::documents_default_file,
         edxml::edxml_packages_receive, edxml::edxml_status_receive,
@@ -2223,6 +2224,10 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
         .route(
             "/api/v1/documents/{id}/revoke",
             post(documents::documents_revoke),
+        )
+        .route(
+            "/api/v1/documents/{id}/correct",
+            post(documents::documents_correct),
         )
         .route(
             "/api/v1/documents/{id}/files/{file_id}",

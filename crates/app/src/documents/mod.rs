@@ -247,6 +247,16 @@ pub struct DraftInput {
     pub attachments: Vec<Upload>,
 }
 
+/// A correction of an issued document's metadata (cập nhật): the new subject, signer and
+/// urgency, and why.
+#[derive(Debug, Clone)]
+pub struct CorrectionInput {
+    pub subject: String,
+    pub signer: Option<SignerInfo>,
+    pub urgency: Urgency,
+    pub reason: String,
+}
+
 /// A receiver's status report.
 #[derive(Debug, Clone)]
 pub struct StatusReport {
@@ -2252,6 +2262,38 @@ impl App {
         .await
     }
 
+    /// A leader corrects an issued document's subject, signer or urgency (with the reason):
+    /// an update package (BussinessDocType 2) goes to each electronic receiver, whose clerk
+    /// agrees (15: the copy takes the new metadata) or refuses (16). The number, type and
+    /// secrecy stay; a wrong type or content is a replacement instead.
+    pub async fn document_correct(
+        &self,
+        ctx: &Ctx,
+        id: DocumentId,
+        input: CorrectionInput,
+    ) -> AppResult<DocumentRecord> {
+        let rec = self.load_for(ctx, id, Action::Approve).await?;
+        let fields = DocumentFields {
+            subject: input.subject,
+            signer: input.signer,
+            urgency: input.urgency,
+            ..rec.doc.fields.clone()
+        };
+        let outbox = self.resend_rows(&rec, &format!("update:{}", rec.version + 1))?;
+        self.save_change(
+            ctx,
+            rec,
+            "document.correct",
+            Command::Correct {
+                fields,
+                reason: input.reason,
+            },
+            vec![],
+            outbox,
+        )
+        .await
+    }
+
     /// Mark `old` replaced by the issued `new` (from the `document.replaced` outbox row;
     /// idempotent). Its receivers are told by the new document's packages (BussinessDocType 3).
     pub async fn document_mark_replaced(
@@ -2301,6 +2343,11 @@ impl App {
                 reason: w.reason.clone(),
             });
         }
+        // Once corrected, every package carries the update (a receiver without a copy takes
+        // it as a new document).
+        if let Some(r) = &out.update_reason {
+            return Ok(PackageBusiness::Update { reason: r.clone() });
+        }
         let Some(old) = out.replaces else {
             return Ok(PackageBusiness::New);
         };
@@ -2335,7 +2382,7 @@ impl App {
     }
 
     /// One `document.send` row per electronic recipient of an issued document, for a
-    /// follow-up package (`what`: revoke).
+    /// follow-up package (`what`: `revoke`, `update:{version}`).
     fn resend_rows(&self, rec: &DocumentRecord, what: &str) -> AppResult<Vec<NewOutbox>> {
         let (Some(out), Some(eid)) = (&rec.doc.outgoing, &rec.edxml_document_id) else {
             return Err(AppError::field(

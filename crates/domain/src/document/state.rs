@@ -392,6 +392,9 @@ pub struct OutgoingData {
     /// Set when revoked or replaced (state `revoked`).
     #[serde(default)]
     pub revocation: Option<Withdrawal>,
+    /// The reason of the last correction of the issued document's metadata (cập nhật).
+    #[serde(default)]
+    pub update_reason: Option<String>,
 }
 
 /// The aggregate.
@@ -437,6 +440,8 @@ pub enum EventKind {
     RecallRequested,
     /// Outgoing: revoked or replaced.
     Revoked,
+    /// Outgoing: the issued document's metadata corrected (receivers asked to update).
+    Corrected,
 }
 
 impl EventKind {
@@ -463,6 +468,7 @@ impl EventKind {
             EventKind::Withdrawn => "withdrawn",
             EventKind::RecallRequested => "recall_requested",
             EventKind::Revoked => "revoked",
+            EventKind::Corrected => "corrected",
         }
     }
 }
@@ -545,6 +551,12 @@ pub enum Command {
     },
     /// Outgoing: revoke it, or mark it replaced (`kind` Revoke or Replace).
     Revoke(Withdrawal),
+    /// Outgoing: correct the issued document's subject, signer or urgency (its type, secrecy
+    /// and number stay: another type is another document, to be replaced).
+    Correct {
+        fields: DocumentFields,
+        reason: String,
+    },
 }
 
 impl Command {
@@ -568,6 +580,7 @@ impl Command {
             Command::Withdraw(_) => "withdraw",
             Command::RequestRecall { .. } => "request_recall",
             Command::Revoke(_) => "revoke",
+            Command::Correct { .. } => "correct",
         }
     }
 }
@@ -643,6 +656,7 @@ impl Document {
                 send_back_reason: None,
                 recall_reason: None,
                 revocation: None,
+                update_reason: None,
                 ..data
             }),
         };
@@ -906,6 +920,16 @@ impl Document {
                 let mut ev = self.event(at, actor, EventKind::RecallRequested, Some(r));
                 ev.status = Some(EdxmlStatus::RecallRequested);
                 Ok(ev)
+            }
+            (Direction::Outgoing, S::Issued, Command::Correct { fields, reason: r }) => {
+                let r = reason(&r)?;
+                let mut fields = fields.normalised()?;
+                fields.type_code = self.fields.type_code.clone();
+                fields.type_name = self.fields.type_name.clone();
+                fields.secrecy = self.fields.secrecy;
+                self.fields = fields;
+                self.out()?.update_reason = Some(r.clone());
+                Ok(self.event(at, actor, EventKind::Corrected, Some(r)))
             }
             (Direction::Outgoing, S::Issued, Command::Revoke(mut w)) => {
                 if w.kind == WithdrawalKind::Recall {

@@ -304,6 +304,8 @@ pub struct OutgoingDto {
     pub replaces: Option<String>,
     /// The reason of the last recall asked of the receivers (status 13).
     pub recall_reason: Option<String>,
+    /// The reason of the last correction sent to the receivers (update).
+    pub update_reason: Option<String>,
     /// Set once revoked or replaced (state `revoked`).
     pub revocation: Option<WithdrawalDto>,
 }
@@ -481,6 +483,7 @@ fn document_dto(r: &DocumentRecord, overdue: bool) -> DocumentDto {
             send_back_reason: o.send_back_reason.clone(),
             replaces: o.replaces.map(|x| x.to_string()),
             recall_reason: o.recall_reason.clone(),
+            update_reason: o.update_reason.clone(),
             revocation: o.revocation.as_ref().map(withdrawal_dto),
         }),
         edxml_document_id: r.edxml_document_id.clone(),
@@ -663,6 +666,18 @@ pub struct AnswerRequestBody {
     pub agree: bool,
     /// Required to refuse.
     pub reason: Option<String>,
+}
+
+/// A correction of an issued document: the new subject (required), signer and urgency (kept
+/// when left out), and the reason (required).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectBody {
+    pub subject: String,
+    pub signer: Option<SignerDto>,
+    #[schema(schema_with = urgency_schema)]
+    pub urgency: Option<String>,
+    pub reason: String,
 }
 
 /// Completion: optionally the reply and a note.
@@ -1079,6 +1094,44 @@ pub async fn documents_revoke(
     let id = doc_id(&caller, &id)?;
     s.app
         .document_revoke(&caller.ctx, id, &b.reason)
+        .await
+        .map_err(err(&caller))?;
+    answer(&s, &caller, id).await
+}
+
+/// Correct an issued document's subject, signer or urgency (leader of the issuer), with the
+/// reason: each electronic receiver gets an update package (edXML BussinessDocType 2) and
+/// answers 15 (agreed) or 16 (refused). The number, type and secrecy do not change.
+#[utoipa::path(post, path = "/api/v1/documents/{id}/correct", tag = "documents", request_body = CorrectBody,
+    params(("id" = String, Path, format = Uuid, description = "Document id")),
+    responses((status = 200, body = DocumentDto), (status = 400, body = Problem, description = "Malformed body or an unknown urgency"),
+        (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem, description = "Not issued (`document.illegal_transition`) or changed meanwhile"),
+        (status = 422, body = Problem, description = "No reason (`document.reason_required`) or no subject")))]
+pub async fn documents_correct(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(b): Json<CorrectBody>,
+) -> ApiResult<axum::Json<DocumentDto>> {
+    let id = doc_id(&caller, &id)?;
+    let current = s
+        .app
+        .document_view(&caller.ctx, id)
+        .await
+        .map_err(err(&caller))?;
+    let f = &current.record.doc.fields;
+    let input = cqdt_app::documents::CorrectionInput {
+        subject: b.subject,
+        signer: b.signer.map(SignerInfo::from).or_else(|| f.signer.clone()),
+        urgency: match b.urgency.as_deref() {
+            None => f.urgency,
+            u => parse_urgency(&caller, u)?,
+        },
+        reason: b.reason,
+    };
+    s.app
+        .document_correct(&caller.ctx, id, input)
         .await
         .map_err(err(&caller))?;
     answer(&s, &caller, id).await

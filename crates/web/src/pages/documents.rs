@@ -1111,6 +1111,8 @@ struct DocPage {
     notice: String,
     id: String,
     title: String,
+    /// Trích yếu (the correction form starts from it).
+    subject: String,
     state: String,
     facts: Vec<FactView>,
     files: Vec<DocFileView>,
@@ -1186,7 +1188,7 @@ fn actions_for(actor: &Actor, me: Option<UserId>, r: &DocumentRecord) -> Vec<Str
                 v.push("recall");
             }
             if leader {
-                v.push("revoke");
+                v.extend(["correct", "revoke"]);
             }
         }
         _ => {}
@@ -1397,6 +1399,7 @@ async fn render_doc(
             fact("replaces", r.to_string());
         }
         fact("recall_reason", o.recall_reason.clone().unwrap_or_default());
+        fact("update_reason", o.update_reason.clone().unwrap_or_default());
         if let Some(w) = &o.revocation {
             fact(
                 "withdrawal",
@@ -1548,6 +1551,7 @@ async fn render_doc(
         notice,
         id: rec.id.to_string(),
         title: title.trim().to_string(),
+        subject: d.fields.subject.clone(),
         state: state_label(&t, d.state),
         facts,
         files,
@@ -1686,6 +1690,18 @@ async fn doc_act(
             "revoke" => {
                 app.document_revoke(ctx, did, &reason("reason")?).await?;
                 Ok("revoked")
+            }
+            "correct" => {
+                let current = app.document_view(ctx, did).await?;
+                let fields = &current.record.doc.fields;
+                let input = cqdt_app::documents::CorrectionInput {
+                    subject: f.get("subject"),
+                    signer: fields.signer.clone(),
+                    urgency: fields.urgency,
+                    reason: reason("reason")?,
+                };
+                app.document_correct(ctx, did, input).await?;
+                Ok("corrected")
             }
             "agree_request" => {
                 app.document_answer_request(ctx, did, true, f.opt("reason").as_deref())
