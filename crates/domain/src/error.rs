@@ -155,6 +155,7 @@ error_codes! {
     DocumentInvalidDeadline = ("document.invalid_deadline", 422),
     DocumentInvalidReply = ("document.invalid_reply", 422),
     DocumentInvalidReplacement = ("document.invalid_replacement", 422),
+    DocumentSecret = ("document.secret", 403),
     DocumentInvalidRecipient = ("document.invalid_recipient", 422),
     DocumentInvalidAbbreviation = ("document.invalid_abbreviation", 422),
     DocumentHandlerRequired = ("document.handler_required", 422),

@@ -167,6 +167,10 @@ pub enum Action {
     HandleDocument,
     /// Read documents, their registers, searches and figures.
     ViewDocuments,
+    /// Read the content of secret documents (mật, tối mật, tuyệt mật) of the subtree; others
+    /// see them in lists with the subject withheld, and only their drafter or lead person may
+    /// open one.
+    ViewSecretDocuments,
     /// Prepare meetings.
     ManageMeeting,
     /// Enter and submit indicator figures.
@@ -182,7 +186,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 23] = [
         Action::ViewAgencies,
         Action::ManageAgency,
         Action::ManageRootAgency,
@@ -200,6 +204,7 @@ impl Action {
         Action::RegisterDocument,
         Action::HandleDocument,
         Action::ViewDocuments,
+        Action::ViewSecretDocuments,
         Action::ManageMeeting,
         Action::EnterIndicators,
         Action::ViewDashboard,
@@ -231,6 +236,7 @@ impl Action {
             Action::ViewDocuments => {
                 &[Clerk, Specialist, Leader, StatisticsOfficer, ProvinceViewer]
             }
+            Action::ViewSecretDocuments => &[Clerk, Leader],
             Action::ManageMeeting => &[MeetingSecretary],
             Action::EnterIndicators => &[StatisticsOfficer],
             Action::ViewDashboard => &[ProvinceViewer, Leader, Administrator],

@@ -220,8 +220,8 @@ fn action_is_known(a: Action) -> bool {
         ViewAgencies | ManageAgency | ManageRootAgency | ViewUsers | ManageUsers
         | ViewOwnAccount | ViewAccount | ViewAudit | ManageApiKeys | ManageCalendar
         | ViewCalendar | ReceiveDossier | ProcessDossier | Approve | RegisterDocument
-        | HandleDocument | ViewDocuments | ManageMeeting | EnterIndicators | ViewDashboard
-        | ViewProcedures | ActAsApplicant => true,
+        | HandleDocument | ViewDocuments | ViewSecretDocuments | ManageMeeting
+        | EnterIndicators | ViewDashboard | ViewProcedures | ActAsApplicant => true,
     }
 }
 
@@ -271,6 +271,7 @@ const STAFF: &[(Role, Action, [&str; 4])] = &[
     (Administrator, RegisterDocument,     [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (Administrator, HandleDocument,       [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (Administrator, ViewDocuments,        [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
+    (Administrator, ViewSecretDocuments, [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (Administrator, ManageMeeting,        [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (Administrator, EnterIndicators,      [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (Administrator, ViewDashboard,        ["A AAAAA AAA", ". AAAAA AA.", ". ...AA AA.", ". .A... A.."]),
@@ -294,6 +295,7 @@ const STAFF: &[(Role, Action, [&str; 4])] = &[
     (OneStopOfficer, RegisterDocument,    [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (OneStopOfficer, HandleDocument,      [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (OneStopOfficer, ViewDocuments,       [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
+    (OneStopOfficer, ViewSecretDocuments, [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (OneStopOfficer, ManageMeeting,       [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (OneStopOfficer, EnterIndicators,     [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (OneStopOfficer, ViewDashboard,       [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
@@ -317,6 +319,7 @@ const STAFF: &[(Role, Action, [&str; 4])] = &[
     (Specialist, RegisterDocument,        [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (Specialist, HandleDocument,          ["A AAAAA AAA", ". AAAAA AA.", ". ...AA AA.", ". .A... A.."]),
     (Specialist, ViewDocuments,           ["A AAAAA AAA", ". AAAAA AA.", ". ...AA AA.", ". .A... A.."]),
+    (Specialist, ViewSecretDocuments, [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (Specialist, ManageMeeting,           [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (Specialist, EnterIndicators,         [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (Specialist, ViewDashboard,           [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
@@ -340,6 +343,7 @@ const STAFF: &[(Role, Action, [&str; 4])] = &[
     (Leader, RegisterDocument,            [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (Leader, HandleDocument,              ["A AAAAA AAA", ". AAAAA AA.", ". ...AA AA.", ". .A... A.."]),
     (Leader, ViewDocuments,               ["A AAAAA AAA", ". AAAAA AA.", ". ...AA AA.", ". .A... A.."]),
+    (Leader, ViewSecretDocuments, ["A AAAAA AAA", ". AAAAA AA.", ". ...AA AA.", ". .A... A.."]),
     (Leader, ManageMeeting,               [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (Leader, EnterIndicators,             [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (Leader, ViewDashboard,               ["A AAAAA AAA", ". AAAAA AA.", ". ...AA AA.", ". .A... A.."]),
@@ -363,6 +367,7 @@ const STAFF: &[(Role, Action, [&str; 4])] = &[
     (Clerk, RegisterDocument,             ["A AAAAA AAA", ". AAAAA AA.", ". ...AA AA.", ". .A... A.."]),
     (Clerk, HandleDocument,               [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (Clerk, ViewDocuments,                ["A AAAAA AAA", ". AAAAA AA.", ". ...AA AA.", ". .A... A.."]),
+    (Clerk, ViewSecretDocuments, ["A AAAAA AAA", ". AAAAA AA.", ". ...AA AA.", ". .A... A.."]),
     (Clerk, ManageMeeting,                [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (Clerk, EnterIndicators,              [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (Clerk, ViewDashboard,                [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
@@ -386,6 +391,7 @@ const STAFF: &[(Role, Action, [&str; 4])] = &[
     (MeetingSecretary, RegisterDocument,  [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (MeetingSecretary, HandleDocument,    [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (MeetingSecretary, ViewDocuments,     [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
+    (MeetingSecretary, ViewSecretDocuments, [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (MeetingSecretary, ManageMeeting,     ["A AAAAA AAA", ". AAAAA AA.", ". ...AA AA.", ". .A... A.."]),
     (MeetingSecretary, EnterIndicators,   [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (MeetingSecretary, ViewDashboard,     [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
@@ -409,6 +415,7 @@ const STAFF: &[(Role, Action, [&str; 4])] = &[
     (StatisticsOfficer, RegisterDocument, [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (StatisticsOfficer, HandleDocument,   [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (StatisticsOfficer, ViewDocuments,    ["A AAAAA AAA", ". AAAAA AA.", ". ...AA AA.", ". .A... A.."]),
+    (StatisticsOfficer, ViewSecretDocuments, [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (StatisticsOfficer, ManageMeeting,    [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (StatisticsOfficer, EnterIndicators,  ["A AAAAA AAA", ". AAAAA AA.", ". ...AA AA.", ". .A... A.."]),
     (StatisticsOfficer, ViewDashboard,    [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
@@ -432,6 +439,7 @@ const STAFF: &[(Role, Action, [&str; 4])] = &[
     (ProvinceViewer, RegisterDocument,    [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (ProvinceViewer, HandleDocument,      [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (ProvinceViewer, ViewDocuments,       ["A AAAAA AAA", ". AAAAA AA.", ". ...AA AA.", ". .A... A.."]),
+    (ProvinceViewer, ViewSecretDocuments, [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (ProvinceViewer, ManageMeeting,       [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (ProvinceViewer, EnterIndicators,     [". ..... ...", ". ..... ...", ". ..... ...", ". ..... ..."]),
     (ProvinceViewer, ViewDashboard,       ["A AAAAA AAA", ". AAAAA AA.", ". ...AA AA.", ". .A... A.."]),
@@ -518,6 +526,7 @@ const ANONYMOUS: &[(Action, &str)] = &[
     (RegisterDocument, "L LLLLL LLL"),
     (HandleDocument,   "L LLLLL LLL"),
     (ViewDocuments,    "L LLLLL LLL"),
+    (ViewSecretDocuments, "L LLLLL LLL"),
     (ManageMeeting,    "L LLLLL LLL"),
     (EnterIndicators,  "L LLLLL LLL"),
     (ViewDashboard,    "L LLLLL LLL"),
@@ -546,6 +555,7 @@ const CITIZEN_TABLE: &[(Action, &str)] = &[
     (RegisterDocument, ". ..... ..."),
     (HandleDocument,   ". ..... ..."),
     (ViewDocuments,    ". ..... ..."),
+    (ViewSecretDocuments, ". ..... ..."),
     (ManageMeeting,    ". ..... ..."),
     (EnterIndicators,  ". ..... ..."),
     (ViewDashboard,    ". ..... ..."),
@@ -633,6 +643,7 @@ const KEYS: &[(Action, Option<Scope>, [&str; 3])] = &[
     (RegisterDocument, None,                [". ..... ...", ". ..... ...", ". ..... ..."]),
     (HandleDocument,   None,                [". ..... ...", ". ..... ...", ". ..... ..."]),
     (ViewDocuments,    None,                [". ..... ...", ". ..... ...", ". ..... ..."]),
+    (ViewSecretDocuments, None,         [". ..... ...", ". ..... ...", ". ..... ..."]),
     (ManageMeeting,    None,                [". ..... ...", ". ..... ...", ". ..... ..."]),
     (EnterIndicators,  None,                [". ..... ...", ". ..... ...", ". ..... ..."]),
     (ViewDashboard,    None,                [". ..... ...", ". ..... ...", ". ..... ..."]),

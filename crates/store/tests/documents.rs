@@ -2149,3 +2149,110 @@ async fn edxml_recall_revoke_replace_update() {
         db.cleanup().await;
     }
 }
+
+/// Secret documents: the clerk and the leader read them; a specialist sees a secret document
+/// in lists with its subject withheld and may not open it until the leader makes them its lead
+/// person; a province viewer never reads it; search never finds it; an ordinary document is
+/// unaffected.
+#[tokio::test]
+async fn secret_documents_are_read_only_by_those_entitled() {
+    use cqdt_app::documents::{SECRET_SUBJECT, StateQuery};
+    for db in each("documents_secret").await {
+        let w = world(&db).await;
+        let app = &w.app;
+        let mut p = w.paper(
+            "Về công tác bảo vệ bí mật nhà nước năm 2024",
+            Urgency::Normal,
+        );
+        p.secrecy = Secrecy::TopSecret;
+        let secret = app.document_register_paper(&w.clerk, p).await.unwrap();
+        let normal = app
+            .document_register_paper(&w.clerk, w.paper("Về lịch tiếp công dân", Urgency::Normal))
+            .await
+            .unwrap();
+        let subjects = |ctx: Ctx| async move {
+            let page = app
+                .documents_by_state(&ctx, &StateQuery::new(w.province.id, &[], 50))
+                .await
+                .unwrap();
+            let mut v: Vec<String> = page
+                .items
+                .iter()
+                .map(|r| r.doc.fields.subject.clone())
+                .collect();
+            v.sort();
+            v
+        };
+        let clear = vec![
+            "Về công tác bảo vệ bí mật nhà nước năm 2024".to_string(),
+            "Về lịch tiếp công dân".to_string(),
+        ];
+        let hidden = vec![
+            SECRET_SUBJECT.to_string(),
+            "Về lịch tiếp công dân".to_string(),
+        ];
+        assert_eq!(subjects(w.clerk.clone()).await, clear, "{}", db.backend);
+        assert_eq!(subjects(w.leader.clone()).await, clear);
+        assert_eq!(subjects(w.specialist.clone()).await, hidden);
+        assert_eq!(subjects(w.viewer.clone()).await, hidden);
+        let e = app
+            .document_view(&w.specialist, secret.id)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::DocumentSecret);
+        let e = app.document_view(&w.viewer, secret.id).await.unwrap_err();
+        assert_eq!(e.code, ErrorCode::DocumentSecret);
+        let main = app.store.document_files(secret.id).await.unwrap()[0].id;
+        let e = app
+            .document_file_content(&w.specialist, secret.id, main)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::DocumentSecret);
+        app.document_view(&w.specialist, normal.id).await.unwrap();
+        // The register page too.
+        let reg = app
+            .document_register(
+                &w.viewer,
+                &RegisterQuery {
+                    agency_id: w.province.id,
+                    book: Book::Incoming,
+                    year: 2024,
+                    limit: None,
+                    offset: None,
+                },
+            )
+            .await
+            .unwrap();
+        assert!(
+            reg.items
+                .iter()
+                .any(|r| r.subject == SECRET_SUBJECT && r.secrecy == Secrecy::TopSecret)
+        );
+        // Search does not index it.
+        let found = app
+            .documents_search(&w.clerk, w.province.id, "bi mat nha nuoc", None)
+            .await
+            .unwrap();
+        assert!(found.is_empty(), "{found:?}");
+        // The leader assigns it to the specialist, who may then read it.
+        app.document_assign(
+            &w.leader,
+            secret.id,
+            AssignInput {
+                lead_person: w.specialist.actor.user_id(),
+                days: Some(5),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let v = app.document_view(&w.specialist, secret.id).await.unwrap();
+        assert_eq!(
+            v.record.doc.fields.subject,
+            "Về công tác bảo vệ bí mật nhà nước năm 2024"
+        );
+        assert_eq!(subjects(w.specialist.clone()).await, clear);
+        assert_eq!(subjects(w.viewer.clone()).await, hidden);
+        db.cleanup().await;
+    }
+}

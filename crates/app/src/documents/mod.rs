@@ -63,6 +63,9 @@ pub const DOCUMENT_TYPES_CSV: &str = include_str!("../../../../data/documents/do
 /// arrive.
 pub const DEFAULT_HANDLING_DAYS: u32 = 7;
 
+/// What lists show instead of a secret document's subject to those who may not read it.
+pub const SECRET_SUBJECT: &str = "Văn bản mật — trích yếu chỉ người có thẩm quyền được xem";
+
 /// Outbox topic: deliver an issued document to one recipient agency on the platform.
 pub const TOPIC_SEND: &str = "document.send";
 /// Outbox topic: report a receiver's status (01–06) back to the sender.
@@ -2430,6 +2433,9 @@ impl App {
                     e
                 }
             })?;
+        if !self.may_read(ctx, &rec) {
+            return Err(AppError::new(ErrorCode::DocumentSecret));
+        }
         let today = local_date(self.now_us())?;
         Ok(DocumentView {
             overdue: rec.doc.is_overdue(today),
@@ -2462,7 +2468,7 @@ impl App {
             })
             .await?;
         let mut rows = Vec::with_capacity(items.len());
-        for r in items {
+        for r in self.redacted(ctx, items) {
             let reply_number = match (q.book, r.doc.incoming.as_ref().and_then(|i| i.reply)) {
                 (Book::Handling, Some(reply)) => self
                     .store
@@ -2496,6 +2502,7 @@ impl App {
                 offset.unwrap_or(0).max(0),
             )
             .await?;
+        let items = self.redacted(ctx, items);
         Ok(Page { items, total })
     }
 
@@ -2528,14 +2535,16 @@ impl App {
             .collect();
         terms.sort();
         terms.dedup();
-        self.store
+        let found = self
+            .store
             .documents_search(
                 &path_string(&agency.path),
                 &terms,
                 Some(&last),
                 limit.unwrap_or(50).clamp(1, 200),
             )
-            .await
+            .await?;
+        Ok(self.redacted(ctx, found))
     }
 
     /// Figures of an agency's subtree over a period (inclusive local dates).
@@ -2803,6 +2812,7 @@ impl App {
                 .store
                 .documents_register(&filter(limit, offset))
                 .await?;
+            let items = self.redacted(ctx, items);
             return Ok(Page { items, total });
         }
         let mut all = Vec::new();
@@ -2826,6 +2836,7 @@ impl App {
             .skip(usize::try_from(offset).unwrap_or(0))
             .take(usize::try_from(limit).unwrap_or(50))
             .collect();
+        let items = self.redacted(ctx, items);
         Ok(Page { items, total })
     }
 }
@@ -2960,7 +2971,49 @@ impl App {
         if let Some(d) = q.direction {
             page.counts.retain(|(s, _)| state_direction(*s) == d);
         }
+        page.items = self.redacted(ctx, page.items);
         Ok(page)
+    }
+
+    /// Whether the caller may read this document's content: any document that is not secret;
+    /// a secret one with `ViewSecretDocuments` on its agency (clerks, leaders), or as its
+    /// drafter or the lead person of its handling.
+    pub fn may_read(&self, ctx: &Ctx, rec: &DocumentRecord) -> bool {
+        if !rec.doc.fields.secrecy.is_secret()
+            || self
+                .authorize(
+                    ctx,
+                    Action::ViewSecretDocuments,
+                    Target::Agency(&rec.agency_path),
+                )
+                .is_ok()
+        {
+            return true;
+        }
+        let me = ctx.actor.user_id();
+        let lead = rec
+            .doc
+            .incoming
+            .as_ref()
+            .and_then(|i| i.handling.as_ref())
+            .and_then(|h| h.lead_person);
+        me.is_some() && (me == rec.created_by || me == lead)
+    }
+
+    /// Listed records with the content of secret documents withheld from those who may not
+    /// read them (subject, signer, the leader's opinion): they still see that the document
+    /// exists, its number, dates, parties and state, as a register shows.
+    fn redacted(&self, ctx: &Ctx, mut items: Vec<DocumentRecord>) -> Vec<DocumentRecord> {
+        for r in &mut items {
+            if !self.may_read(ctx, r) {
+                r.doc.fields.subject = SECRET_SUBJECT.into();
+                r.doc.fields.signer = None;
+                if let Some(h) = r.doc.incoming.as_mut().and_then(|i| i.handling.as_mut()) {
+                    h.opinion = None;
+                }
+            }
+        }
+        items
     }
 }
 
