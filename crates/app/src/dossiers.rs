@@ -1357,11 +1357,12 @@ impl App {
         to: NaiveDate,
     ) -> AppResult<Ii06aReport> {
         let (prefix, period, from_us, end_us) = self.ii06a_scope(ctx, agency_id, from, to).await?;
-        let counts = self
-            .store
-            .dossier_ii06a_counts(&prefix, from_us, end_us)
-            .await?;
-        let open = self.store.dossiers_open_at(&prefix, end_us).await?;
+        // The two reads are independent: run them at once (two connections of the pool, so
+        // two cores); the aggregate is the longer one (docs/benchmarks.md, session 6).
+        let (counts, open) = tokio::try_join!(
+            self.store.dossier_ii06a_counts(&prefix, from_us, end_us),
+            self.store.dossiers_open_at(&prefix, end_us)
+        )?;
         let mut rows: BTreeMap<String, Ii06aRow> = BTreeMap::new();
         let n = |v: i64| u64::try_from(v).unwrap_or(0);
         for c in counts {

@@ -1038,6 +1038,29 @@ fn edxml_node(
     (node, signing, dir)
 }
 
+/// The server's routing of document rows through the edXML node (notices dropped).
+fn edxml_deliverer(
+    app: &App,
+    node: &Arc<cqdt_exchange::edxml_node::EdxmlNode>,
+) -> cqdt_exchange::documents::ByTopic {
+    use cqdt_app::documents::{TOPIC_REPLACED, TOPIC_SEND, TOPIC_STATUS};
+    use cqdt_exchange::documents::{ByTopic, DocumentDeliverer};
+    struct Sink;
+    #[async_trait::async_trait]
+    impl cqdt_app::outbox::Deliverer for Sink {
+        async fn deliver(&self, _: &cqdt_app::store::OutboxMessage) -> Result<(), String> {
+            Ok(())
+        }
+    }
+    let documents = Arc::new(DocumentDeliverer::with_edxml(app.clone(), node.clone()));
+    ByTopic::new(vec![
+        (cqdt_app::outbox::TOPIC_NOTIFY, Arc::new(Sink)),
+        (TOPIC_SEND, documents.clone()),
+        (TOPIC_STATUS, documents.clone()),
+        (TOPIC_REPLACED, documents),
+    ])
+}
+
 fn xmlsec1_verify(ca_pem: &str, file: &std::path::Path, at: NaiveDateTime) -> Option<bool> {
     if std::process::Command::new("xmlsec1")
         .arg("--version")
@@ -1075,9 +1098,7 @@ fn xmlsec1_verify(ca_pem: &str, file: &std::path::Path, at: NaiveDateTime) -> Op
 /// inbox folder poller imports a package and moves a bad one to `failed/`.
 #[tokio::test]
 async fn edxml_exchange_through_the_deliverer() {
-    use cqdt_app::documents::{TOPIC_SEND, TOPIC_STATUS};
     use cqdt_domain::document::Direction;
-    use cqdt_exchange::documents::{ByTopic, DocumentDeliverer};
     for db in each("documents_edxml").await {
         let w = world(&db).await;
         let (node, signing, dir) = edxml_node(&w, db.backend);
@@ -1087,19 +1108,7 @@ async fn edxml_exchange_through_the_deliverer() {
         let mut app = w.app.clone();
         app.config = Arc::new(config);
         let app = &app;
-        struct Sink;
-        #[async_trait::async_trait]
-        impl cqdt_app::outbox::Deliverer for Sink {
-            async fn deliver(&self, _: &cqdt_app::store::OutboxMessage) -> Result<(), String> {
-                Ok(())
-            }
-        }
-        let documents = Arc::new(DocumentDeliverer::with_edxml(app.clone(), node.clone()));
-        let deliverer = ByTopic::new(vec![
-            (cqdt_app::outbox::TOPIC_NOTIFY, Arc::new(Sink)),
-            (TOPIC_SEND, documents.clone()),
-            (TOPIC_STATUS, documents),
-        ]);
+        let deliverer = edxml_deliverer(app, &node);
         app.dispatch_all(&deliverer).await.unwrap();
         let mut input = w.draft("cong_van", "Về việc liên thông văn bản điện tử edXML");
         input.urgency = Urgency::Urgent;
@@ -1741,27 +1750,13 @@ async fn search_plans_and_register_pages_agree_with_the_registrations() {
 ///   (16 with the reason), keeping its metadata.
 #[tokio::test]
 async fn edxml_recall_revoke_replace_update() {
-    use cqdt_app::documents::{PackageBusiness, TOPIC_REPLACED, TOPIC_SEND, TOPIC_STATUS};
+    use cqdt_app::documents::PackageBusiness;
     use cqdt_domain::document::{Direction, RequestKind, WithdrawalKind};
-    use cqdt_exchange::documents::{ByTopic, DocumentDeliverer};
     for db in each("documents_followups").await {
         let w = world(&db).await;
         let (node, signing, dir) = edxml_node(&w, db.backend);
         let app = &w.app;
-        struct Sink;
-        #[async_trait::async_trait]
-        impl cqdt_app::outbox::Deliverer for Sink {
-            async fn deliver(&self, _: &cqdt_app::store::OutboxMessage) -> Result<(), String> {
-                Ok(())
-            }
-        }
-        let documents = Arc::new(DocumentDeliverer::with_edxml(app.clone(), node.clone()));
-        let deliverer = ByTopic::new(vec![
-            (cqdt_app::outbox::TOPIC_NOTIFY, Arc::new(Sink)),
-            (TOPIC_SEND, documents.clone()),
-            (TOPIC_STATUS, documents.clone()),
-            (TOPIC_REPLACED, documents),
-        ]);
+        let deliverer = edxml_deliverer(app, &node);
         app.dispatch_all(&deliverer).await.unwrap();
         let dispatch = || async {
             let r = app.dispatch_all(&deliverer).await.unwrap();

@@ -1337,19 +1337,6 @@ async fn render_doc(
             }
             fact("sender_request", v);
         }
-        if let Some(w) = &i.withdrawal {
-            fact(
-                "withdrawal",
-                format!(
-                    "{}: {}",
-                    t.s(&format!("doc.withdrawal.{}", w.kind.as_str())),
-                    w.reason
-                ),
-            );
-            if let Some(b) = w.replaced_by {
-                fact("replaced_by", b.to_string());
-            }
-        }
         if let Some(r) = i.replaces {
             fact("replaces", r.to_string());
         }
@@ -1400,18 +1387,24 @@ async fn render_doc(
         }
         fact("recall_reason", o.recall_reason.clone().unwrap_or_default());
         fact("update_reason", o.update_reason.clone().unwrap_or_default());
-        if let Some(w) = &o.revocation {
-            fact(
-                "withdrawal",
-                format!(
-                    "{}: {}",
-                    t.s(&format!("doc.withdrawal.{}", w.kind.as_str())),
-                    w.reason
-                ),
-            );
-            if let Some(b) = w.replaced_by {
-                fact("replaced_by", b.to_string());
-            }
+    }
+    // Withdrawn (incoming) or revoked (outgoing): why, and the replacing document.
+    let withdrawal = d
+        .incoming
+        .as_ref()
+        .and_then(|i| i.withdrawal.as_ref())
+        .or_else(|| d.outgoing.as_ref().and_then(|o| o.revocation.as_ref()));
+    if let Some(w) = withdrawal {
+        fact(
+            "withdrawal",
+            format!(
+                "{}: {}",
+                t.s(&format!("doc.withdrawal.{}", w.kind.as_str())),
+                w.reason
+            ),
+        );
+        if let Some(b) = w.replaced_by {
+            fact("replaced_by", b.to_string());
         }
     }
     let download = cqdt_app::documents::default_file(&view.files).map(|f| {
