@@ -2248,6 +2248,40 @@ async fn secret_documents_are_read_only_by_those_entitled() {
         );
         assert_eq!(subjects(w.specialist.clone()).await, clear);
         assert_eq!(subjects(w.viewer.clone()).await, hidden);
+        // A secret outgoing document (never exchanged) can still be corrected and revoked;
+        // a draft cannot be revoked.
+        let mut input = w.draft("cong_van", "Về phương án bảo vệ mục tiêu");
+        input.secrecy = Secrecy::Secret;
+        let issued = w.issued(input).await;
+        assert!(issued.edxml_document_id.is_none());
+        let fixed = app
+            .document_correct(
+                &w.leader,
+                issued.id,
+                cqdt_app::documents::CorrectionInput {
+                    subject: "Về phương án bảo vệ mục tiêu trọng điểm".into(),
+                    signer: None,
+                    urgency: Urgency::Normal,
+                    reason: "Đính chính trích yếu".into(),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(fixed.doc.fields.secrecy, Secrecy::Secret);
+        let revoked = app
+            .document_revoke(&w.leader, issued.id, "Không còn hiệu lực")
+            .await
+            .unwrap();
+        assert_eq!(revoked.doc.state, DocState::Revoked);
+        let draft = app
+            .document_draft_create(&w.specialist, w.draft("cong_van", "Dự thảo"))
+            .await
+            .unwrap();
+        let e = app
+            .document_revoke(&w.leader, draft.id, "Thử")
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::DocumentIllegalTransition);
         db.cleanup().await;
     }
 }

@@ -2386,12 +2386,11 @@ impl App {
 
     /// One `document.send` row per electronic recipient of an issued document, for a
     /// follow-up package (`what`: `revoke`, `update:{version}`).
+    /// A document without an edXML id (secret, or not issued) gets none: the domain decides
+    /// whether the change itself is allowed.
     fn resend_rows(&self, rec: &DocumentRecord, what: &str) -> AppResult<Vec<NewOutbox>> {
         let (Some(out), Some(eid)) = (&rec.doc.outgoing, &rec.edxml_document_id) else {
-            return Err(AppError::field(
-                ErrorCode::DocumentIllegalTransition,
-                format!("{}:{what}", rec.doc.state.as_str()),
-            ));
+            return Ok(vec![]);
         };
         let now = self.now_us();
         Ok(out
