@@ -239,19 +239,18 @@ browserTest('incoming on paper → assign → reply drafted, signed, issued → 
   assert.match(await main(page).locator('.field-error').first().innerText(), /lý do/i);
   await recall('Gửi nhầm nơi nhận');
   await logOut(s);
-  const openCopy = async () => {
-    await s.goto('/van-ban/den', 'district incoming register');
-    const row = main(page).getByRole('row').filter({ hasText: number });
-    await s.navigating(() => row.getByRole('link').first().click(), `district copy of ${number}`);
-  };
-  // Waits until the district's copy shows the sender's request (the outbox carries it).
+  // Waits until the district clerk's worklist lists the copy under the senders' requests (the
+  // outbox carries the 13), then opens it from there.
   const awaitRequest = async () => {
-    await openCopy();
-    for (let i = 0; i < 20 && (await actionForm(page, 'Đồng ý yêu cầu của nơi gửi').count()) === 0; i++) {
+    await s.goto('/van-ban', 'district worklist');
+    const group = () => main(page).getByRole('region', { name: /^Nơi gửi đề nghị lấy lại/ });
+    for (let i = 0; i < 20 && (await group().count()) === 0; i++) {
       await page.waitForTimeout(1000);
       await page.reload();
     }
-    assert.equal(await actionForm(page, 'Đồng ý yêu cầu của nơi gửi').count(), 1, 'the request reached the district');
+    assert.equal(await group().count(), 1, 'the request reached the district');
+    await openFromWork(s, 'Nơi gửi đề nghị lấy lại', REPLY_SUBJECT);
+    assert.equal(await actionForm(page, 'Đồng ý yêu cầu của nơi gửi').count(), 1);
   };
   await logIn(s, CITY_CLERK);
   await awaitRequest();

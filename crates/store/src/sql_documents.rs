@@ -247,6 +247,8 @@ struct Cols {
     reply_id: Option<String>,
     signer_signed: bool,
     agency_signed: bool,
+    /// The kind of the sender's pending request on an incoming copy (migration 0012).
+    request_kind: Option<&'static str>,
     body: String,
 }
 
@@ -274,6 +276,7 @@ fn cols(r: &DocumentRecord) -> AppResult<Cols> {
         reply_id: None,
         signer_signed: false,
         agency_signed: false,
+        request_kind: None,
         body,
     };
     if let Some(i) = &d.incoming {
@@ -303,6 +306,7 @@ fn cols(r: &DocumentRecord) -> AppResult<Cols> {
             .and_then(|h| h.lead_person.map(|u| u.to_string()));
         c.done_at_us = i.done_at.map(|t| t.timestamp_micros());
         c.reply_id = i.reply.map(|x| x.to_string());
+        c.request_kind = i.request.as_ref().map(|q| q.kind.as_str());
     }
     if let Some(o) = &d.outgoing {
         if let Some(n) = &o.number {
@@ -417,9 +421,9 @@ macro_rules! sql_documents {
                              sender_identifier, series, reg_year, reg_number, registered_at_us, registered_date, handling_due, \
                              lead_unit_id, lead_person_id, done_at_us, reply_to_id, reply_id, signer_signed, agency_signed, \
                              sent_electronic, edxml_document_id, source_document_id, body, version, created_by, created_at_us, \
-                             updated_at_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+                             updated_at_us, request_kind) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
                              $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, \
-                             $38, $39)"
+                             $38, $39, $40)"
                         ))
                         .bind(&id)
                         .bind(r.doc.direction.as_str())
@@ -460,6 +464,7 @@ macro_rules! sql_documents {
                         .bind(r.created_by.map(|u| u.to_string()))
                         .bind(r.created_at_us)
                         .bind(r.updated_at_us)
+                        .bind(c.request_kind)
                         .execute(&mut **tx)
                         .await
                         .map_err(db_err)?;
@@ -473,7 +478,8 @@ macro_rules! sql_documents {
                              registered_at_us = COALESCE(registered_at_us, $16), registered_date = $17, handling_due = $18, \
                              lead_unit_id = $19, lead_person_id = $20, done_at_us = $21, reply_to_id = $22, reply_id = $23, \
                              signer_signed = $24, agency_signed = $25, sent_electronic = $26, edxml_document_id = $27, \
-                             body = $28, updated_at_us = $29, version = version + 1 WHERE id = $1 AND version = $2",
+                             body = $28, updated_at_us = $29, request_kind = $30, version = version + 1 \
+                             WHERE id = $1 AND version = $2",
                         )
                         .bind(&id)
                         .bind(v)
@@ -504,6 +510,7 @@ macro_rules! sql_documents {
                         .bind(&r.edxml_document_id)
                         .bind(&c.body)
                         .bind(r.updated_at_us)
+                        .bind(c.request_kind)
                         .execute(&mut **tx)
                         .await
                         .map_err(db_err)?
@@ -662,6 +669,30 @@ macro_rules! sql_documents {
                     .documents_where("d.id = $1", &[id.to_string()], "")
                     .await?
                     .pop())
+            }
+
+            async fn documents_with_requests(
+                &self,
+                agency: AgencyId,
+                limit: i64,
+            ) -> AppResult<(Vec<DocumentRecord>, i64)> {
+                let binds = [agency.to_string()];
+                let w = "d.agency_id = $1 AND d.request_kind IS NOT NULL";
+                let items = self
+                    .documents_where(
+                        w,
+                        &binds,
+                        &format!("ORDER BY d.created_at_us DESC, d.id DESC LIMIT {}", limit.clamp(1, 500)),
+                    )
+                    .await?;
+                let total: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM documents d WHERE d.agency_id = $1 AND d.request_kind IS NOT NULL",
+                )
+                .bind(&binds[0])
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok((items, total))
             }
 
             async fn document_by_edxml(

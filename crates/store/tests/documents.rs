@@ -1822,6 +1822,23 @@ async fn edxml_recall_revoke_replace_update() {
             (req.kind, req.reason.as_str()),
             (RequestKind::Recall, "Gửi nhầm nơi nhận")
         );
+        // The city clerk's worklist group (migration 0012's index).
+        let (waiting, n) = app
+            .documents_awaiting_answer(&w.city_clerk, w.city.id, 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            (waiting.iter().map(|r| r.id).collect::<Vec<_>>(), n),
+            (vec![copy.id], 1)
+        );
+        let e = app
+            .documents_awaiting_answer(&w.specialist, w.city.id, 10)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e.code, ErrorCode::Forbidden | ErrorCode::DocumentNotFound),
+            "{e:?}"
+        );
         assert_eq!(copy.doc.state, DocState::Registered);
         let e = app
             .document_answer_request(&w.city_clerk, copy.id, false, Some(" "))
@@ -1834,6 +1851,11 @@ async fn edxml_recall_revoke_replace_update() {
             .unwrap();
         assert_eq!(copy.doc.state, DocState::Registered);
         assert!(copy.doc.incoming.as_ref().unwrap().request.is_none());
+        let (waiting, n) = app
+            .documents_awaiting_answer(&w.city_clerk, w.city.id, 10)
+            .await
+            .unwrap();
+        assert!(waiting.is_empty() && n == 0, "answered: off the list");
         assert_eq!(dispatch().await, 1, "the 16 back");
         app.document_request_recall(&w.clerk, a.id, "Sai nơi nhận, đề nghị trả lại")
             .await

@@ -2974,6 +2974,20 @@ impl App {
         Ok(page)
     }
 
+    /// The agency's copies waiting for the clerk's answer to their sender (recall or update),
+    /// newest first, and how many: the clerk's worklist group.
+    pub async fn documents_awaiting_answer(
+        &self,
+        ctx: &Ctx,
+        agency_id: AgencyId,
+        limit: i64,
+    ) -> AppResult<(Vec<DocumentRecord>, i64)> {
+        let agency = self.doc_agency(agency_id).await?;
+        self.authorize(ctx, Action::RegisterDocument, Target::Agency(&agency.path))?;
+        let (items, total) = self.store.documents_with_requests(agency.id, limit).await?;
+        Ok((self.redacted(ctx, items), total))
+    }
+
     /// Whether the caller may read this document's content: any document that is not secret;
     /// a secret one with `ViewSecretDocuments` on its agency (clerks, leaders), or as its
     /// drafter or the lead person of its handling.

@@ -206,6 +206,13 @@ pub trait DocumentStore: Send + Sync {
     /// transaction: issuing stamps it into the PDF, then saves expecting it.
     async fn document_counter_next(&self, counter: &CounterKey) -> AppResult<u32>;
     async fn document_get(&self, id: DocumentId) -> AppResult<Option<DocumentRecord>>;
+    /// An agency's incoming copies with a sender's request waiting for an answer, newest
+    /// first (at most `limit`), and how many there are.
+    async fn documents_with_requests(
+        &self,
+        agency: AgencyId,
+        limit: i64,
+    ) -> AppResult<(Vec<DocumentRecord>, i64)>;
     /// By edXML `DocumentId` and direction (incoming: within `agency`).
     async fn document_by_edxml(
         &self,

@@ -358,6 +358,24 @@ async fn work(State(s): State<AppState>, caller: Caller, uri: Uri) -> Response {
         }
         groups.push(gv);
     }
+    // Copies whose sender asked for them back or sent an update: the clerk answers.
+    if allowed_on(actor, Action::RegisterDocument, &path) {
+        let (items, total) = match s
+            .app
+            .documents_awaiting_answer(&caller.ctx, agency_id, WORK_ROWS)
+            .await
+        {
+            Ok(x) => x,
+            Err(e) => return error_page(&s, &caller, &e),
+        };
+        groups.push(GroupView {
+            key: "requests".into(),
+            label: t.s("doc.group.requests").into(),
+            rows: items.iter().map(|r| doc_row(&t, r, day)).collect(),
+            total,
+            overdue: 0,
+        });
+    }
     let overdue = s
         .app
         .documents_overdue(&caller.ctx, agency_id, Some(50), None)
