@@ -1516,28 +1516,49 @@ macro_rules! sql_store {
                 end_us: i64,
             ) -> AppResult<Vec<Ii06aFieldCounts>> {
                 // Only dossiers open at some moment of the period can count anywhere: received
-                // before its end, not closed before its start (the `dossiers_report` index).
-                // Resolved = finished with the result ready; a rejection also finishes processing
-                // but ends in `stopped`, which column (7) leaves out.
-                let rows = sqlx::query(
-                    "SELECT d.field AS field, \
-                     SUM(CASE WHEN d.received_at_us >= $2 AND d.channel = 2 THEN 1 ELSE 0 END) AS online, \
+                // before its end, not closed before its start. Resolved = finished with the
+                // result ready; a rejection also finishes processing but ends in `stopped`,
+                // which column (7) leaves out. One index range per field
+                // (`dossiers_report_field`, migration 0013): the fields present first (one seek
+                // each), then their ranges, a hundred fields per statement.
+                let fields: Vec<String> = sqlx::query_scalar(
+                    "WITH RECURSIVE f(x) AS (SELECT MIN(field) FROM dossiers \
+                     UNION ALL SELECT (SELECT MIN(d.field) FROM dossiers d WHERE d.field > f.x) FROM f WHERE f.x IS NOT NULL) \
+                     SELECT x FROM f WHERE x IS NOT NULL",
+                )
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                let sums = "SUM(CASE WHEN d.received_at_us >= $2 AND d.channel = 2 THEN 1 ELSE 0 END) AS online, \
                      SUM(CASE WHEN d.received_at_us >= $2 AND d.channel <> 2 THEN 1 ELSE 0 END) AS other, \
                      SUM(CASE WHEN d.received_at_us < $2 THEN 1 ELSE 0 END) AS carried, \
                      SUM(CASE WHEN d.finished_at_us >= $2 AND d.finished_at_us < $3 AND d.state <> 'stopped' AND d.timeliness = 'early' THEN 1 ELSE 0 END) AS early, \
                      SUM(CASE WHEN d.finished_at_us >= $2 AND d.finished_at_us < $3 AND d.state <> 'stopped' AND d.timeliness = 'on_time' THEN 1 ELSE 0 END) AS on_time, \
-                     SUM(CASE WHEN d.finished_at_us >= $2 AND d.finished_at_us < $3 AND d.state <> 'stopped' AND d.timeliness = 'late' THEN 1 ELSE 0 END) AS late \
-                     FROM dossiers d \
-                     WHERE d.agency_path LIKE $1 ESCAPE '\\' AND d.received_at_us IS NOT NULL AND d.received_at_us < $3 \
-                     AND (d.closed_at_us IS NULL OR d.closed_at_us >= $2) \
-                     GROUP BY d.field",
-                )
-                .bind(format!("{}%", like_escape(path_prefix)))
-                .bind(from_us)
-                .bind(end_us)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(db_err)?;
+                     SUM(CASE WHEN d.finished_at_us >= $2 AND d.finished_at_us < $3 AND d.state <> 'stopped' AND d.timeliness = 'late' THEN 1 ELSE 0 END) AS late";
+                let prefix = format!("{}%", like_escape(path_prefix));
+                // SQLite (the version sqlx bundles) otherwise walks the subtree's range of
+                // `dossiers_report` once per field for a district: 3.2 s instead of 0.08 s.
+                let hint = if $backend == "sqlite" { " INDEXED BY dossiers_report_field" } else { "" };
+                let mut rows = Vec::new();
+                for chunk in fields.chunks(100) {
+                    let parts: Vec<String> = (0..chunk.len())
+                        .map(|i| {
+                            format!(
+                                "SELECT CAST(${k} AS TEXT) AS field, {sums} FROM dossiers d{hint} \
+                                 WHERE d.field = ${k} AND d.agency_path LIKE $1 ESCAPE '\\' \
+                                 AND d.received_at_us IS NOT NULL AND d.received_at_us < $3 \
+                                 AND (d.closed_at_us IS NULL OR d.closed_at_us >= $2)",
+                                k = i + 4
+                            )
+                        })
+                        .collect();
+                    let sql = parts.join(" UNION ALL ");
+                    let mut q = sqlx::query(&sql).bind(&prefix).bind(from_us).bind(end_us);
+                    for f in chunk {
+                        q = q.bind(f);
+                    }
+                    rows.extend(q.fetch_all(&self.pool).await.map_err(db_err)?);
+                }
                 rows.iter()
                     .map(|r| {
                         let n = |c: &str| r.try_get::<Option<i64>, _>(c).map(|v| v.unwrap_or(0)).map_err(db_err);
