@@ -1241,9 +1241,9 @@ pub struct DocumentListParams {
     /// of the subtree having every word, newest first.
     pub q: Option<String>,
     /// At most this many (default 50; 1–500).
-    #[param(minimum = 0, maximum = 4294967295_u64)]
+    #[param(format = Int64, minimum = 0, maximum = 4294967295_u64)]
     pub limit: Option<u32>,
-    #[param(minimum = 0, maximum = 4294967295_u64)]
+    #[param(format = Int64, minimum = 0, maximum = 4294967295_u64)]
     pub offset: Option<u32>,
 }
 
@@ -1516,7 +1516,7 @@ pub struct SearchParams {
     /// Words (diacritics ignored; the last one may be the start of a word).
     pub q: String,
     /// At most this many (default 50; 1–200).
-    #[param(minimum = 0, maximum = 4294967295_u64)]
+    #[param(format = Int64, minimum = 0, maximum = 4294967295_u64)]
     pub limit: Option<u32>,
 }
 
@@ -1553,9 +1553,9 @@ pub struct OverdueParams {
     #[param(format = Uuid)]
     pub agency: String,
     /// At most this many (default 50; 1–500).
-    #[param(minimum = 0, maximum = 4294967295_u64)]
+    #[param(format = Int64, minimum = 0, maximum = 4294967295_u64)]
     pub limit: Option<u32>,
-    #[param(minimum = 0, maximum = 4294967295_u64)]
+    #[param(format = Int64, minimum = 0, maximum = 4294967295_u64)]
     pub offset: Option<u32>,
 }
 
@@ -1676,9 +1676,9 @@ pub struct RegisterParams {
     /// year in the layout of NĐ 30/2020 Phụ lục IV, in register order).
     pub format: Option<String>,
     /// JSON only: at most this many (default 50; 1–500).
-    #[param(minimum = 0, maximum = 4294967295_u64)]
+    #[param(format = Int64, minimum = 0, maximum = 4294967295_u64)]
     pub limit: Option<u32>,
-    #[param(minimum = 0, maximum = 4294967295_u64)]
+    #[param(format = Int64, minimum = 0, maximum = 4294967295_u64)]
     pub offset: Option<u32>,
 }
 

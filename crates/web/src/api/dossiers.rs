@@ -314,9 +314,9 @@ pub struct ProcedureListQuery {
     #[param(format = Uuid)]
     pub agency: Option<String>,
     /// At most this many (default 50; 1–500).
-    #[param(minimum = 0, maximum = 4294967295_u64)]
+    #[param(format = Int64, minimum = 0, maximum = 4294967295_u64)]
     pub limit: Option<u32>,
-    #[param(minimum = 0, maximum = 4294967295_u64)]
+    #[param(format = Int64, minimum = 0, maximum = 4294967295_u64)]
     pub offset: Option<u32>,
 }
 
@@ -1367,9 +1367,9 @@ pub struct WorklistParams {
     #[param(format = Uuid)]
     pub agency: Option<String>,
     /// At most this many (default 50; 1–500).
-    #[param(minimum = 0, maximum = 4294967295_u64)]
+    #[param(format = Int64, minimum = 0, maximum = 4294967295_u64)]
     pub limit: Option<u32>,
-    #[param(minimum = 0, maximum = 4294967295_u64)]
+    #[param(format = Int64, minimum = 0, maximum = 4294967295_u64)]
     pub offset: Option<u32>,
 }
 
