@@ -2096,7 +2096,7 @@ async fn edxml_recall_revoke_replace_update() {
         let correction = |subject: &str, reason: &str| cqdt_app::documents::CorrectionInput {
             subject: subject.into(),
             signer: None,
-            urgency: Urgency::Normal,
+            urgency: None,
             reason: reason.into(),
         };
         let e = app
@@ -2283,7 +2283,7 @@ async fn secret_documents_are_read_only_by_those_entitled() {
                 cqdt_app::documents::CorrectionInput {
                     subject: "Về phương án bảo vệ mục tiêu trọng điểm".into(),
                     signer: None,
-                    urgency: Urgency::Normal,
+                    urgency: None,
                     reason: "Đính chính trích yếu".into(),
                 },
             )

@@ -255,8 +255,10 @@ pub struct DraftInput {
 #[derive(Debug, Clone)]
 pub struct CorrectionInput {
     pub subject: String,
+    /// `None`: the signer stays.
     pub signer: Option<SignerInfo>,
-    pub urgency: Urgency,
+    /// `None`: the urgency stays.
+    pub urgency: Option<Urgency>,
     pub reason: String,
 }
 
@@ -2166,10 +2168,7 @@ impl App {
         let now = self.now_us();
         let mut outbox = Vec::new();
         for r in out.recipients.iter().filter(|r| self.by_edxml(r)) {
-            let to = match r.agency_id {
-                Some(a) => self.doc_agency(a).await?.fields.identifier.to_string(),
-                None => r.identifier.clone().unwrap_or_default(),
-            };
+            let to = self.recipient_identifier(r).await?;
             outbox.push(self.outbox_row(
                 format!("{TOPIC_STATUS}:{id}:13:{to}:{}", rec.version + 1),
                 TOPIC_STATUS,
@@ -2276,11 +2275,12 @@ impl App {
         input: CorrectionInput,
     ) -> AppResult<DocumentRecord> {
         let rec = self.load_for(ctx, id, Action::Approve).await?;
+        let current = &rec.doc.fields;
         let fields = DocumentFields {
             subject: input.subject,
-            signer: input.signer,
-            urgency: input.urgency,
-            ..rec.doc.fields.clone()
+            signer: input.signer.or_else(|| current.signer.clone()),
+            urgency: input.urgency.unwrap_or(current.urgency),
+            ..current.clone()
         };
         let outbox = self.resend_rows(&rec, &format!("update:{}", rec.version + 1))?;
         self.save_change(
@@ -2360,10 +2360,7 @@ impl App {
         };
         let mut organ_ids = Vec::new();
         for r in o.recipients.iter().filter(|r| self.by_edxml(r)) {
-            organ_ids.push(match r.agency_id {
-                Some(a) => self.doc_agency(a).await?.fields.identifier.to_string(),
-                None => r.identifier.clone().unwrap_or_default(),
-            });
+            organ_ids.push(self.recipient_identifier(r).await?);
         }
         let number = o
             .number
@@ -2373,6 +2370,14 @@ impl App {
             reason: format!("Thay thế văn bản{number}"),
             replaces: vec![eid.clone()],
             organ_ids,
+        })
+    }
+
+    /// A recipient's official identifier: its agency's on the platform, else as typed.
+    async fn recipient_identifier(&self, r: &Recipient) -> AppResult<String> {
+        Ok(match r.agency_id {
+            Some(a) => self.doc_agency(a).await?.fields.identifier.to_string(),
+            None => r.identifier.clone().unwrap_or_default(),
         })
     }
 

@@ -1115,18 +1115,12 @@ pub async fn documents_correct(
     Json(b): Json<CorrectBody>,
 ) -> ApiResult<axum::Json<DocumentDto>> {
     let id = doc_id(&caller, &id)?;
-    let current = s
-        .app
-        .document_view(&caller.ctx, id)
-        .await
-        .map_err(err(&caller))?;
-    let f = &current.record.doc.fields;
     let input = cqdt_app::documents::CorrectionInput {
         subject: b.subject,
-        signer: b.signer.map(SignerInfo::from).or_else(|| f.signer.clone()),
+        signer: b.signer.map(SignerInfo::from),
         urgency: match b.urgency.as_deref() {
-            None => f.urgency,
-            u => parse_urgency(&caller, u)?,
+            None => None,
+            u => Some(parse_urgency(&caller, u)?),
         },
         reason: b.reason,
     };

@@ -1703,12 +1703,10 @@ async fn doc_act(
                 Ok("revoked")
             }
             "correct" => {
-                let current = app.document_view(ctx, did).await?;
-                let fields = &current.record.doc.fields;
                 let input = cqdt_app::documents::CorrectionInput {
                     subject: f.get("subject"),
-                    signer: fields.signer.clone(),
-                    urgency: fields.urgency,
+                    signer: None,
+                    urgency: None,
                     reason: reason("reason")?,
                 };
                 app.document_correct(ctx, did, input).await?;
